@@ -1,0 +1,128 @@
+"""The LADO partner portal: ``create_app()`` wires settings, extensions, blueprints,
+access control, security headers, error pages and commands together."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import access, errors, formatting, headers, navigation, notify
+from portal.config import SETTINGS_EXTENSION, Settings
+from portal.extensions import csrf, db, login_manager, migrate
+from portal.models import User
+from portal.sessions import DatabaseSessionInterface, refuse_if_unavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app. Raises ConfigError (one line: what to do) if it cannot run safely."""
+    settings = settings or Settings.from_environment()
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        # govuk-frontend's CSS and template.html expect their assets under /assets.
+        static_url_path="/assets",
+    )
+    app.config.from_mapping(settings.flask_config())
+    app.extensions[SETTINGS_EXTENSION] = settings
+    if settings.proxy_fix_hops:
+        # Behind a load balancer: trust exactly this many hops of X-Forwarded-* headers.
+        hops = settings.proxy_fix_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+    _configure_logging(app)
+    _configure_templates(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    _configure_login(app)
+    app.session_interface = DatabaseSessionInterface(
+        idle_timeout=settings.session_idle_timeout,
+        absolute_timeout=settings.session_absolute_timeout,
+    )
+
+    from portal.admin import bp as admin_bp
+    from portal.auth import bp as auth_bp
+    from portal.auth.views import note_timed_out_session
+    from portal.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+    # Order matters: a database that is down answers 503 before anything else runs, and
+    # a timed-out session is noted before access control sends the user to sign in.
+    app.before_request(refuse_if_unavailable)
+    app.before_request(note_timed_out_session)
+    access.install(app)
+    headers.init_app(app)
+    errors.init_app(app)
+    notify.init_app(app)
+
+    from portal import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _configure_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+    formatting.init_app(app)
+
+    @app.context_processor
+    def branding() -> dict[str, object]:
+        settings = app.extensions[SETTINGS_EXTENSION]
+        # Functions, not values: a page shown while the database is down (503) must be
+        # able to render without them.
+        return {
+            "service_name": settings.service_name,
+            "deployment_name": settings.deployment_name,
+            "council_name": navigation.council_name,
+            "service_navigation": navigation.service_navigation,
+        }
+
+
+def _configure_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    # "strong": a session used from another address or browser is dropped.
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            user = db.session.get(User, uuid.UUID(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.is_active else None
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )

@@ -1,0 +1,311 @@
+"""Who may see and do what. The only module that knows which role may do what.
+
+Every view declares one access rule with a decorator from here:
+
+- ``@public``: anyone, signed in or not (sign-in, health check, static pages);
+- ``@signed_in``: any signed-in user, acting on their own account;
+- ``@requires(Permission.X)``: a permission held in the authority or organisation named
+  by the URL (``authority_id`` / ``organisation_id``). The decorator resolves that id to
+  the object through the scoped helpers below and passes it to the view with the user.
+
+``enforce_access`` runs before every request and refuses any endpoint without a rule
+(deny by default); a test walks ``app.url_map`` so such an endpoint never ships.
+
+Scoping: an object the user has no relation with answers 404, never 403, so a user of one
+tenant cannot even learn that another tenant's objects exist. 403 is kept for "you are in
+this authority or organisation, but your role may not do this".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any, Final, NoReturn, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from portal.extensions import db
+from portal.models import (
+    Authority,
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationAuthority,
+    Role,
+    User,
+)
+
+View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
+
+
+class Permission(StrEnum):
+    """Permissions are named ``scope:resource:action`` (Warehouse's habit)."""
+
+    AUTHORITY_SETTINGS_MANAGE = "authority:settings:manage"
+    AUTHORITY_STAFF_MANAGE = "authority:staff:manage"
+    AUTHORITY_ORGANISATIONS_MANAGE = "authority:organisations:manage"
+    ORGANISATION_DETAILS_MANAGE = "organisation:details:manage"
+    ORGANISATION_MEMBERS_MANAGE = "organisation:members:manage"
+
+    @property
+    def scope(self) -> str:
+        return self.value.split(":", 1)[0]
+
+
+ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
+    Role.LADO: frozenset(),
+    Role.LADO_MANAGER: frozenset(),
+    Role.BUSINESS_SUPPORT: frozenset(),
+    Role.AUTHORITY_ADMIN: frozenset(
+        {
+            Permission.AUTHORITY_SETTINGS_MANAGE,
+            Permission.AUTHORITY_STAFF_MANAGE,
+            Permission.AUTHORITY_ORGANISATIONS_MANAGE,
+        }
+    ),
+    Role.PARTNER_MEMBER: frozenset(),
+    Role.ORGANISATION_ADMIN: frozenset({Permission.ORGANISATION_MEMBERS_MANAGE}),
+}
+
+# Organisation permissions that an authority permission grants over every organisation
+# linked to that authority: its administrators look after their partners' accounts.
+GRANTED_BY_LINKED_AUTHORITY: Final[dict[Permission, Permission]] = {
+    Permission.ORGANISATION_DETAILS_MANAGE: Permission.AUTHORITY_ORGANISATIONS_MANAGE,
+    Permission.ORGANISATION_MEMBERS_MANAGE: Permission.AUTHORITY_ORGANISATIONS_MANAGE,
+}
+
+# Which roles a holder of a management permission may hand out.
+ASSIGNABLE_ROLES: Final[dict[Permission, tuple[Role, ...]]] = {
+    Permission.AUTHORITY_STAFF_MANAGE: (
+        Role.LADO,
+        Role.LADO_MANAGER,
+        Role.BUSINESS_SUPPORT,
+        Role.AUTHORITY_ADMIN,
+    ),
+    Permission.ORGANISATION_MEMBERS_MANAGE: (Role.PARTNER_MEMBER, Role.ORGANISATION_ADMIN),
+}
+
+PUBLIC: Final = "public"
+SIGNED_IN: Final = "signed_in"
+AccessRule = str  # PUBLIC, SIGNED_IN or a Permission
+ACCESS_RULE_ATTRIBUTE: Final = "access_rule"
+
+
+def access_rule_of(view: Callable[..., Any]) -> AccessRule | None:
+    return cast(AccessRule | None, getattr(view, ACCESS_RULE_ATTRIBUTE, None))
+
+
+def public(view: View) -> View:
+    setattr(view, ACCESS_RULE_ATTRIBUTE, PUBLIC)
+    return view
+
+
+def signed_in(view: View) -> View:
+    """Any signed-in user; the view receives them as ``user``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        return view(*args, user=_signed_in_user(), **kwargs)
+
+    setattr(wrapped, ACCESS_RULE_ATTRIBUTE, SIGNED_IN)
+    return cast(View, wrapped)
+
+
+def requires(permission: Permission) -> Callable[[View], View]:
+    """The permission, held in the authority or organisation the URL names."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(**kwargs: Any) -> ResponseReturnValue:
+            user = _signed_in_user()
+            if permission.scope == "authority":
+                kwargs["authority"] = authority_for(user, kwargs.pop("authority_id"), permission)
+            else:
+                kwargs["organisation"] = organisation_for(
+                    user, kwargs.pop("organisation_id"), permission
+                )
+            return view(user=user, **kwargs)
+
+        setattr(wrapped, ACCESS_RULE_ATTRIBUTE, permission)
+        return cast(View, wrapped)
+
+    return decorator
+
+
+def _signed_in_user() -> User:
+    # enforce_access has already turned anonymous requests away.
+    user = current_user._get_current_object()
+    assert isinstance(user, User)
+    return user
+
+
+def enforce_access() -> ResponseReturnValue | None:
+    """before_request: deny by default, and send anonymous users to sign in."""
+    if request.endpoint is None:
+        return None  # no route matched: Flask answers 404
+    if request.endpoint == "static":
+        return None
+    view = current_app.view_functions[request.endpoint]
+    rule = access_rule_of(view)
+    if rule is None:
+        abort(403)
+    if rule == PUBLIC or current_user.is_authenticated:
+        return None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.sign_in", next=target))
+
+
+def install(app: Flask) -> None:
+    app.before_request(enforce_access)
+
+
+# Permission checks
+
+
+def permissions_in(user: User, *, authority_id: uuid.UUID | None = None,
+                   organisation_id: uuid.UUID | None = None) -> frozenset[Permission]:
+    """Everything the user's active memberships allow in one authority or organisation."""
+    granted: set[Permission] = set()
+    for membership in user.active_memberships:
+        if (authority_id is not None and membership.authority_id == authority_id) or (
+            organisation_id is not None and membership.organisation_id == organisation_id
+        ):
+            granted |= ROLE_PERMISSIONS[membership.role]
+    return frozenset(granted)
+
+
+def authorities_where(user: User, permission: Permission) -> list[uuid.UUID]:
+    return sorted(
+        {
+            membership.authority_id
+            for membership in user.active_memberships
+            if membership.authority_id is not None
+            and permission in ROLE_PERMISSIONS[membership.role]
+        }
+    )
+
+
+def organisations_where(user: User, permission: Permission) -> list[uuid.UUID]:
+    """Organisations where the user's own membership grants the permission."""
+    return sorted(
+        {
+            membership.organisation_id
+            for membership in user.active_memberships
+            if membership.organisation_id is not None
+            and permission in ROLE_PERMISSIONS[membership.role]
+        }
+    )
+
+
+def assignable_roles(permission: Permission) -> tuple[Role, ...]:
+    return ASSIGNABLE_ROLES[permission]
+
+
+def _not_found() -> NoReturn:
+    abort(404)
+
+
+# Scoped look-ups: the only way views and services reach tenant data.
+
+
+def authority_for(user: User, authority_id: uuid.UUID, permission: Permission) -> Authority:
+    """The authority, if the user holds ``permission`` there; 404 if they have no role there."""
+    if not any(m.authority_id == authority_id for m in user.active_memberships):
+        _not_found()
+    if permission not in permissions_in(user, authority_id=authority_id):
+        abort(403)
+    return db.session.get(Authority, authority_id) or _not_found()
+
+
+def organisation_for(
+    user: User, organisation_id: uuid.UUID, permission: Permission
+) -> Organisation:
+    """The organisation, if the user holds ``permission`` there directly or through an
+    authority the organisation works with; 404 if they have no relation with it."""
+    organisation = db.session.get(Organisation, organisation_id) or _not_found()
+    if permission in permissions_in(user, organisation_id=organisation_id):
+        return organisation
+    granting = GRANTED_BY_LINKED_AUTHORITY.get(permission)
+    related_through_authority = False
+    for authority in organisation.authorities:
+        authority_permissions = permissions_in(user, authority_id=authority.id)
+        if granting is not None and granting in authority_permissions:
+            return organisation
+        if Permission.AUTHORITY_ORGANISATIONS_MANAGE in authority_permissions:
+            related_through_authority = True
+    if related_through_authority or any(
+        m.organisation_id == organisation_id for m in user.active_memberships
+    ):
+        abort(403)
+    _not_found()
+
+
+def staff_of(authority: Authority) -> Select[tuple[User]]:
+    """Users with a role (active or not) in the authority."""
+    return (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.authority_id == authority.id)
+        .distinct()
+        .order_by(User.full_name)
+    )
+
+
+def members_of(organisation: Organisation) -> Select[tuple[User]]:
+    return (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == organisation.id)
+        .distinct()
+        .order_by(User.full_name)
+    )
+
+
+def staff_member_or_404(authority: Authority, user_id: uuid.UUID) -> User:
+    return db.session.scalars(staff_of(authority).where(User.id == user_id)).first() or _not_found()
+
+
+def member_or_404(organisation: Organisation, user_id: uuid.UUID) -> User:
+    user = db.session.scalars(members_of(organisation).where(User.id == user_id)).first()
+    return user or _not_found()
+
+
+def pending_invitations(place: Authority | Organisation) -> Select[tuple[Invitation]]:
+    scope = (
+        Invitation.authority_id == place.id
+        if isinstance(place, Authority)
+        else Invitation.organisation_id == place.id
+    )
+    return (
+        select(Invitation)
+        .where(scope, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .order_by(Invitation.created_at.desc())
+    )
+
+
+def invitation_or_404(place: Authority | Organisation, invitation_id: uuid.UUID) -> Invitation:
+    query = pending_invitations(place).where(Invitation.id == invitation_id)
+    return db.session.scalars(query).first() or _not_found()
+
+
+def organisations_of(authority: Authority) -> Select[tuple[Organisation]]:
+    return (
+        select(Organisation)
+        .join(OrganisationAuthority, OrganisationAuthority.organisation_id == Organisation.id)
+        .where(OrganisationAuthority.authority_id == authority.id)
+        .order_by(Organisation.name)
+    )
+
+
+def is_safe_next(target: str | None) -> bool:
+    """``next=`` may only point at a path on this site."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and "\\" not in target

@@ -1,0 +1,146 @@
+"""Forms for authority settings, people and organisations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from portal.fields import (
+    Checkboxes,
+    Form,
+    Radios,
+    choices_of,
+    email_field,
+    full_name_field,
+    submit_field,
+)
+from portal.models import Organisation, Role
+from portal.vocabulary import MeetingName, OrganisationType, SectorGroup
+
+
+def _role_choices(roles: tuple[Role, ...]) -> list[SelectChoice]:
+    return [SelectChoice(role.value, role.label) for role in roles]
+
+
+def roles_field() -> SelectMultipleField:
+    return SelectMultipleField(
+        "Roles",
+        widget=Checkboxes(),
+        choices=[],
+        validators=[InputRequired(message="Select at least one role")],
+    )
+
+
+class _ChoosesRoles(Form):
+    def __init__(self, *args: Any, roles: tuple[Role, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.roles.choices = _role_choices(roles)
+
+    @property
+    def chosen_roles(self) -> list[Role]:
+        return [Role(value) for value in self.roles.data]
+
+
+class InviteForm(_ChoosesRoles):
+    full_name = full_name_field()
+    email = email_field(description="We will send the invitation to this address")
+    roles = roles_field()
+    submit = submit_field("Send invitation")
+
+
+class RolesForm(_ChoosesRoles):
+    roles = roles_field()
+    submit = submit_field("Save roles")
+
+
+class ConfirmForm(Form):
+    """A button that needs a CSRF token: deactivate, reactivate, reset, resend, cancel."""
+
+    submit = submit_field("Confirm")
+
+
+class AuthoritySettingsForm(Form):
+    display_name = StringField(
+        "Name shown in the portal",
+        description="For example, Brookfield Borough Council",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the name shown in the portal"),
+            Length(max=200, message="The name must be 200 characters or fewer"),
+        ],
+    )
+    meeting_name = RadioField(
+        "What do you call the allegations meeting?",
+        widget=Radios(),
+        choices=choices_of(MeetingName),
+        validators=[InputRequired(message="Select what you call the allegations meeting")],
+    )
+    privacy_notice_url = StringField(
+        "Privacy notice web address",
+        description="The page on your council's website, starting https://",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the web address of your privacy notice"),
+            Length(max=500, message="The web address must be 500 characters or fewer"),
+        ],
+    )
+    minutes_working_days = RadioField(
+        "Minutes are sent within",
+        widget=Radios(),
+        choices=[SelectChoice("10", "10 working days"), SelectChoice("15", "15 working days")],
+        validators=[InputRequired(message="Select when minutes are sent")],
+    )
+    submit = submit_field("Save settings")
+
+    def validate_privacy_notice_url(self, field: StringField) -> None:
+        value = (field.data or "").strip()
+        if not value.startswith("https://") or " " in value or len(value) < len("https://a.b"):
+            raise ValidationError(
+                "Enter a web address in the correct format, like https://www.example.gov.uk/privacy"
+            )
+
+
+class OrganisationForm(Form):
+    name = StringField(
+        "Organisation name",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the organisation's name"),
+            Length(max=200, message="The name must be 200 characters or fewer"),
+        ],
+    )
+    type = RadioField(
+        "What kind of organisation is it?",
+        widget=Radios(),
+        choices=choices_of(OrganisationType),
+        validators=[InputRequired(message="Select what kind of organisation it is")],
+    )
+    sector = SelectField(
+        "Sector",
+        description="The sector its staff and volunteers work in",
+        widget=GovSelect(),
+        choices=[SelectChoice("", "Select a sector"), *choices_of(SectorGroup)],
+        validators=[InputRequired(message="Select a sector")],
+    )
+    submit = submit_field("Save organisation")
+
+
+class LinkOrganisationForm(Form):
+    organisation = SelectField(
+        "Organisation",
+        widget=GovSelect(),
+        choices=[],
+        validators=[InputRequired(message="Select an organisation")],
+    )
+    submit = submit_field("Add organisation")
+
+    def __init__(self, *args: Any, organisations: list[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation.choices = [
+            SelectChoice("", "Select an organisation"),
+            *(SelectChoice(str(o.id), o.name) for o in organisations),
+        ]

@@ -1,0 +1,183 @@
+"""The people pages shared by an authority's staff and an organisation's members.
+
+Called only from routes in views.py that have already checked access and resolved the
+place; each handler renders or redirects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from portal import access
+from portal.access import Permission
+from portal.admin import service
+from portal.admin.forms import ConfirmForm, InviteForm, RolesForm
+from portal.admin.service import AdminError
+from portal.places import Place, place_name
+from portal.auth import invitations, mfa
+from portal.auth.views import address_hash
+from portal.extensions import db
+from portal.models import Authority, Invitation, User
+
+ACTIONS = {
+    "deactivate": "Deactivate",
+    "reactivate": "Reactivate",
+    "reset-authenticator": "Reset authenticator app",
+}
+
+
+def url_for_place(place: Place, page: str, **values: Any) -> str:
+    """URLs for the people pages of either kind of place."""
+    if isinstance(place, Authority):
+        endpoint = {
+            "people": "admin.staff",
+            "invite": "admin.staff_invite",
+            "person": "admin.staff_member",
+            "action": "admin.staff_member_action",
+            "invitation": "admin.staff_invitation_action",
+        }[page]
+        return url_for(endpoint, authority_id=place.id, **values)
+    endpoint = {
+        "people": "admin.members",
+        "invite": "admin.members_invite",
+        "person": "admin.member",
+        "action": "admin.member_action",
+        "invitation": "admin.members_invitation_action",
+    }[page]
+    return url_for(endpoint, organisation_id=place.id, **values)
+
+
+def _context(place: Place) -> dict[str, Any]:
+    return {
+        "place": place,
+        "place_name": place_name(place),
+        "is_authority": isinstance(place, Authority),
+        "place_url": lambda page, **values: url_for_place(place, page, **values),
+    }
+
+
+def list_people(user: User, place: Place) -> ResponseReturnValue:
+    query = access.staff_of(place) if isinstance(place, Authority) else access.members_of(place)
+    people = db.session.scalars(query).all()
+    pending = db.session.scalars(access.pending_invitations(place)).all()
+    return render_template(
+        "admin/people.html",
+        people=[
+            {
+                "user": person,
+                "roles": service.roles_in(person, place),
+                "active": service.is_active_in(person, place),
+            }
+            for person in people
+        ],
+        invitations=pending,
+        confirm_form=ConfirmForm(),
+        **_context(place),
+    )
+
+
+def invite_person(user: User, place: Place, permission: Permission) -> ResponseReturnValue:
+    form = InviteForm(roles=access.assignable_roles(permission))
+    if form.validate_on_submit():
+        try:
+            invitations.invite(
+                actor=user,
+                email=form.email.data,
+                full_name=form.full_name.data,
+                roles=form.chosen_roles,
+                place=place,
+                address_hash=address_hash(),
+            )
+        except invitations.InvitationError as error:
+            form.email.errors = [str(error)]
+        else:
+            flash(
+                f"Invitation sent to {form.full_name.data.strip()}. The link works for "
+                "72 hours.",
+                "success",
+            )
+            return redirect(url_for_place(place, "people"))
+    return render_template("admin/invite.html", form=form, **_context(place))
+
+
+def person(user: User, place: Place, permission: Permission, target: User) -> ResponseReturnValue:
+    current_roles = service.roles_in(target, place)
+    form = RolesForm(
+        roles=access.assignable_roles(permission),
+        data={"roles": [role.value for role in current_roles]},
+    )
+    if form.validate_on_submit():
+        try:
+            service.change_roles(user, target, place, form.chosen_roles,
+                                 address_hash=address_hash())
+        except AdminError as error:
+            form.roles.errors = [str(error)]
+        else:
+            flash(f"Roles for {target.full_name} saved.", "success")
+            return redirect(url_for_place(place, "person", user_id=target.id))
+    return render_template(
+        "admin/person.html",
+        form=form,
+        person=target,
+        roles=current_roles,
+        active=service.is_active_in(target, place),
+        recovery_codes_left=mfa.unused_recovery_codes(target),
+        is_self=target.id == user.id,
+        **_context(place),
+    )
+
+
+def person_action(user: User, place: Place, target: User, action: str) -> ResponseReturnValue:
+    """Deactivate, reactivate or reset an authenticator: a confirmation page, then POST."""
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        change = {
+            "deactivate": service.deactivate,
+            "reactivate": service.reactivate,
+            "reset-authenticator": service.reset_authenticator,
+        }[action]
+        try:
+            change(user, target, place, address_hash=address_hash())
+        except AdminError as refused:
+            error = str(refused)
+        else:
+            flash(_done_message(action, target), "success")
+            return redirect(url_for_place(place, "person", user_id=target.id))
+    return render_template(
+        "admin/person_action.html",
+        form=form,
+        person=target,
+        action=action,
+        action_label=ACTIONS[action],
+        error=error,
+        **_context(place),
+    )
+
+
+def _done_message(action: str, target: User) -> str:
+    return {
+        "deactivate": f"{target.full_name} can no longer sign in here.",
+        "reactivate": f"{target.full_name} can sign in again.",
+        "reset-authenticator": (
+            f"{target.full_name} will set up a new authenticator app the next time they "
+            "sign in."
+        ),
+    }[action]
+
+
+def invitation_action(
+    user: User, place: Place, invitation: Invitation, action: str
+) -> ResponseReturnValue:
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if action == "resend":
+            invitations.resend(invitation, actor=user, address_hash=address_hash())
+            flash(f"A new invitation has been sent to {invitation.full_name}.", "success")
+        else:
+            invitations.revoke(invitation, actor=user, address_hash=address_hash())
+            flash(f"The invitation to {invitation.full_name} has been cancelled.", "success")
+    return redirect(url_for_place(place, "people"))

@@ -1,0 +1,43 @@
+"""Writing audit events. Callers add them to the unit of work they audit, so the event
+and the change commit or roll back together."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from portal.extensions import db
+from portal.models import AuditEvent, AuditKind
+
+
+def record(
+    kind: AuditKind,
+    *,
+    actor_id: uuid.UUID | None = None,
+    authority_id: uuid.UUID | None = None,
+    organisation_id: uuid.UUID | None = None,
+    target_user_id: uuid.UUID | None = None,
+    address_hash: str | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """Add an event to the current transaction. ``detail`` holds codes and ids only."""
+    event = AuditEvent(
+        kind=kind,
+        actor_id=actor_id,
+        authority_id=authority_id,
+        organisation_id=organisation_id,
+        target_user_id=target_user_id,
+        address_hash=address_hash,
+        detail={key: _plain(value) for key, value in detail.items()},
+    )
+    db.session.add(event)
+    return event
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly: ids and enums become strings."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(item) for item in value]
+    return value

@@ -1,0 +1,210 @@
+"""Invitations: the only way into the portal. An administrator invites a person by e-mail
+to roles in one authority or organisation; the one-time link expires after 72 hours.
+
+A new person sets a password and an authenticator app; someone who already has an
+account signs in and the roles are added to it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from enum import Enum, auto
+
+from sqlalchemy import select
+
+from portal import audit, notify
+from portal.access import pending_invitations
+from portal.auth.service import LinkProblem, set_password
+from portal.config import current_settings
+from portal.extensions import db
+from portal.models import AuditKind, Invitation, Membership, Role, User, normalise_email, utcnow
+from portal.places import Place, is_in, place_at, place_ids, place_name
+from portal.tokens import hash_token, new_token
+
+
+class InvitationError(Exception):
+    """A reason the invitation cannot be made, worded for the person making it."""
+
+
+def invite(
+    *,
+    actor: User | None,
+    email: str,
+    full_name: str,
+    roles: Sequence[Role],
+    place: Authority | Organisation,
+    address_hash: str | None = None,
+) -> Invitation:
+    """Invite someone; any earlier pending invitation of theirs to the same place is
+    replaced, so only the newest link works."""
+    if not roles:
+        raise ValueError("an invitation needs at least one role")
+    email = normalise_email(email)
+    existing = db.session.scalars(select(User).where(User.email == email)).first()
+    if existing is not None and any(
+        is_in(m.authority_id, m.organisation_id, place) for m in existing.active_memberships
+    ):
+        raise InvitationError(
+            f"{existing.full_name} already has an account here. Change their roles from "
+            "their page instead"
+        )
+    for earlier in db.session.scalars(
+        pending_invitations(place).where(Invitation.email == email)
+    ):
+        earlier.revoked_at = utcnow()
+    token = new_token()
+    invitation = Invitation(
+        id=uuid.uuid4(),
+        token_hash=hash_token(token),
+        email=email,
+        full_name=full_name.strip(),
+        role_values=[role.value for role in roles],
+        **place_ids(place),
+        invited_by_id=actor.id if actor else None,
+        expires_at=utcnow() + current_settings().invitation_lifetime,
+    )
+    db.session.add(invitation)
+    _send(invitation, token, existing_user=existing is not None)
+    audit.record(
+        AuditKind.INVITATION_SENT,
+        actor_id=actor.id if actor else None,
+        authority_id=invitation.authority_id,
+        organisation_id=invitation.organisation_id,
+        target_user_id=existing.id if existing else None,
+        address_hash=address_hash,
+        invitation_id=invitation.id,
+        roles=invitation.role_values,
+    )
+    db.session.commit()
+    return invitation
+
+
+def resend(invitation: Invitation, *, actor: User, address_hash: str | None = None) -> None:
+    """A new link and a new 72 hours; the old link stops working."""
+    token = new_token()
+    invitation.token_hash = hash_token(token)
+    invitation.expires_at = utcnow() + current_settings().invitation_lifetime
+    existing = db.session.scalars(select(User).where(User.email == invitation.email)).first()
+    _send(invitation, token, existing_user=existing is not None)
+    audit.record(AuditKind.INVITATION_SENT, actor_id=actor.id,
+                 authority_id=invitation.authority_id,
+                 organisation_id=invitation.organisation_id, address_hash=address_hash,
+                 invitation_id=invitation.id, resent=True)
+    db.session.commit()
+
+
+def revoke(invitation: Invitation, *, actor: User, address_hash: str | None = None) -> None:
+    invitation.revoked_at = utcnow()
+    audit.record(AuditKind.INVITATION_REVOKED, actor_id=actor.id,
+                 authority_id=invitation.authority_id,
+                 organisation_id=invitation.organisation_id, address_hash=address_hash,
+                 invitation_id=invitation.id)
+    db.session.commit()
+
+
+def place_of(invitation: Invitation) -> Place:
+    return place_at(invitation.authority_id, invitation.organisation_id)
+
+
+def _send(invitation: Invitation, token: str, *, existing_user: bool) -> None:
+    notify.queue_email(
+        "invitation_existing_user" if existing_user else "invitation",
+        invitation.email,
+        full_name=invitation.full_name,
+        place=place_name(place_of(invitation)),
+        roles=", ".join(role.label for role in invitation.roles),
+        link=notify.absolute_url("auth.open_invitation", token=token),
+        existing_user=existing_user,
+        lifetime_hours=round(current_settings().invitation_lifetime.total_seconds() / 3600),
+    )
+
+
+# Accepting
+
+
+def invitation_for_token(token: str) -> Invitation | LinkProblem:
+    invitation = db.session.scalars(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    ).first()
+    return _usable(invitation)
+
+
+def invitation_by_id(invitation_id: uuid.UUID) -> Invitation | LinkProblem:
+    return _usable(db.session.get(Invitation, invitation_id))
+
+
+def _usable(invitation: Invitation | None) -> Invitation | LinkProblem:
+    if invitation is None or invitation.revoked_at is not None:
+        return LinkProblem.NOT_FOUND
+    if invitation.accepted_at is not None:
+        return LinkProblem.USED
+    if invitation.expires_at <= utcnow():
+        return LinkProblem.EXPIRED
+    return invitation
+
+
+class Acceptance(Enum):
+    NEW_ACCOUNT = auto()  # the invitee sets a password, then an authenticator
+    SIGN_IN_FIRST = auto()  # an account has this e-mail: sign in as it to accept
+
+
+def acceptance_route(invitation: Invitation) -> Acceptance:
+    existing = db.session.scalars(select(User).where(User.email == invitation.email)).first()
+    return Acceptance.SIGN_IN_FIRST if existing else Acceptance.NEW_ACCOUNT
+
+
+def accept_as_new_user(
+    invitation: Invitation, password: str, *, address_hash: str | None = None
+) -> User:
+    """Create the account with the invited roles. MFA enrolment follows at once."""
+    user = User(id=uuid.uuid4(), email=invitation.email, full_name=invitation.full_name)
+    set_password(user, password)
+    db.session.add(user)
+    _grant(invitation, user, address_hash)
+    db.session.commit()
+    return user
+
+
+def accept_as_existing_user(
+    invitation: Invitation, user: User, *, address_hash: str | None = None
+) -> None:
+    if user.email != invitation.email:
+        raise InvitationError("This invitation was sent to a different e-mail address")
+    _grant(invitation, user, address_hash)
+    db.session.commit()
+
+
+def _grant(invitation: Invitation, user: User, address_hash: str | None) -> None:
+    invitation.accepted_at = utcnow()
+    for role in invitation.roles:
+        # A role the user had before and lost is reactivated rather than duplicated.
+        previous = next(
+            (
+                membership
+                for membership in user.memberships
+                if membership.role == role
+                and is_in(membership.authority_id, membership.organisation_id, place_of(invitation))
+            ),
+            None,
+        )
+        if previous is not None:
+            previous.deactivated_at = None
+        else:
+            user.memberships.append(
+                Membership(
+                    role=role,
+                    authority_id=invitation.authority_id,
+                    organisation_id=invitation.organisation_id,
+                )
+            )
+    audit.record(
+        AuditKind.INVITATION_ACCEPTED,
+        actor_id=user.id,
+        authority_id=invitation.authority_id,
+        organisation_id=invitation.organisation_id,
+        target_user_id=user.id,
+        address_hash=address_hash,
+        invitation_id=invitation.id,
+        roles=invitation.role_values,
+    )

@@ -1,0 +1,122 @@
+"""``flask`` commands for operators: secrets, authorities, demo data, the outbox and
+housekeeping. Cron runs ``flask outbox deliver`` and ``flask housekeeping``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal.config import current_settings, default_instance_path, write_secret_key
+
+# Runs without an app: the app cannot start until the secret exists. Registered as a
+# plugin command in pyproject.toml so `flask secrets init` works on a fresh checkout.
+secrets_cli = AppGroup("secrets", help="Create the instance secrets.")
+
+
+@secrets_cli.command("init", with_appcontext=False)
+@click.option("--instance-path", type=click.Path(path_type=Path), default=None,
+              help="Where to write them (default: the repository's instance/).")
+def secrets_init(instance_path: Path | None) -> None:
+    """Create instance/secret_key (mode 0600) if it does not exist. Never overwrites."""
+    path = instance_path or default_instance_path()
+    if write_secret_key(path):
+        click.echo(f"Created {path / 'secret_key'}")
+    else:
+        click.echo(f"{path / 'secret_key'} already exists; left as it is")
+
+
+authority_cli = AppGroup("authority", help="Set up authorities (LADO services).")
+
+
+@authority_cli.command("create")
+@click.option("--code", required=True, help="Short code for references, e.g. BRK.")
+@click.option("--name", "display_name", required=True, help="Name shown in the portal.")
+@click.option("--privacy-notice-url", required=True)
+@click.option("--meeting-name", type=click.Choice(["ASV", "POT", "AMM"]), default="ASV")
+@click.option("--minutes-working-days", type=click.Choice(["10", "15"]), default="10")
+def authority_create(code: str, display_name: str, privacy_notice_url: str,
+                     meeting_name: str, minutes_working_days: str) -> None:
+    """Add an authority to this deployment."""
+    from portal.admin.service import AdminError, create_authority
+    from portal.vocabulary import MeetingName
+
+    try:
+        authority = create_authority(
+            code=code,
+            display_name=display_name,
+            privacy_notice_url=privacy_notice_url,
+            meeting_name=MeetingName(meeting_name),
+            minutes_working_days=int(minutes_working_days),
+        )
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {authority.display_name} ({authority.code})")
+
+
+@authority_cli.command("invite-admin")
+@click.option("--code", required=True, help="The authority's code.")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+def authority_invite_admin(code: str, email: str, full_name: str) -> None:
+    """Invite an authority's first administrator (they then invite everyone else)."""
+    from portal.auth.invitations import invite
+    from portal.extensions import db
+    from portal.models import Authority, Role
+
+    authority = db.session.scalars(
+        select(Authority).where(Authority.code == code.strip().upper())
+    ).first()
+    if authority is None:
+        raise click.ClickException(f"No authority has the code {code}")
+    invite(actor=None, email=email, full_name=full_name, roles=[Role.AUTHORITY_ADMIN],
+           place=authority)
+    click.echo(f"Invitation queued for {authority.display_name}; run `flask outbox deliver`")
+
+
+outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
+
+
+@outbox_cli.command("deliver")
+def outbox_deliver() -> None:
+    """Send pending e-mails (cron: every minute)."""
+    from portal.notify import deliver_pending
+
+    total = 0
+    while sent := deliver_pending():
+        total += sent
+    click.echo(f"Sent {total} e-mail(s)")
+
+
+@click.command("housekeeping")
+def housekeeping() -> None:
+    """Delete expired sessions and old sign-in failures (cron: hourly)."""
+    from portal.auth.throttle import purge_expired
+    from portal.sessions import purge_expired_sessions
+
+    settings = current_settings()
+    sessions = purge_expired_sessions(settings.session_idle_timeout,
+                                      settings.session_absolute_timeout)
+    attempts = purge_expired()
+    click.echo(f"Removed {sessions} expired session(s) and {attempts} old sign-in failure(s)")
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no authority yet.")
+def demo_data(if_empty: bool) -> None:
+    """Load the fictional demo authorities, organisations and accounts (see README)."""
+    from portal import demo
+
+    if if_empty and not demo.database_is_empty():
+        click.echo("The database already has data; demo data not loaded")
+        return
+    demo.load()
+    click.echo("Demo data loaded: the accounts are listed in README.md")
+
+
+def init_app(app: Flask) -> None:
+    for command in (authority_cli, outbox_cli, housekeeping, demo_data):
+        app.cli.add_command(command)

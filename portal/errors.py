@@ -1,0 +1,69 @@
+"""GOV.UK-style error pages: 400 (including an expired form), 403, 404, 405, 413, 500,
+and 503 when the database cannot be reached."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+PAGES = {
+    400: "errors/400.html",
+    403: "errors/403.html",
+    404: "errors/404.html",
+    405: "errors/400.html",
+    413: "errors/413.html",
+    500: "errors/500.html",
+    503: "errors/503.html",
+}
+
+
+def _page(code: int) -> ResponseReturnValue:
+    return render_template(PAGES[code]), code
+
+
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    code = error.code or 500
+    if code == 503:
+        return _unavailable_page()
+    return _page(code if code in PAGES else 400)
+
+
+def form_expired(error: CSRFError) -> ResponseReturnValue:
+    return render_template("errors/form_expired.html"), 400
+
+
+def database_unavailable(error: Exception) -> ResponseReturnValue:
+    log.error("Database unavailable: %s", type(error).__name__)
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection is gone; the pool will replace it
+        pass
+    return _unavailable_page()
+
+
+def _unavailable_page() -> ResponseReturnValue:
+    return render_template("errors/503.html"), 503, {"Retry-After": "30"}
+
+
+def internal_error(error: InternalServerError) -> ResponseReturnValue:
+    # A failure before the view ran (opening the session) lands here, not in the
+    # OperationalError handler: show the same 503 for an unreachable database.
+    if isinstance(error.original_exception, OperationalError):
+        return database_unavailable(error.original_exception)
+    return _page(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, form_expired)
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(InternalServerError, internal_error)
+    app.register_error_handler(HTTPException, http_error)

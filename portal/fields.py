@@ -1,0 +1,99 @@
+"""Form fields and widgets shared by every area, with GOV.UK wording and markup.
+
+The govuk-frontend-wtf widgets are used as they are, except for two traps fixed here
+once: radios and checkboxes lose their legend (the question) when a template passes any
+``fieldset`` parameter, and render an empty hint that ``aria-describedby`` points at.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, InputRequired, Length
+
+from portal.vocabulary import LabelledEnum
+
+EMAIL_MAX_LENGTH = 320
+NAME_MAX_LENGTH = 200
+
+
+class _KeepsQuestion:
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)  # type: ignore[misc]
+        if not field.description:
+            params.pop("hint", None)
+        legend = params.setdefault("fieldset", {}).setdefault("legend", {})
+        legend.setdefault("text", field.label.text)
+        return params
+
+
+class Radios(_KeepsQuestion, GovRadioInput):
+    pass
+
+
+class Checkboxes(_KeepsQuestion, GovCheckboxesInput):
+    pass
+
+
+def choices_of(enum_class: type[LabelledEnum]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in enum_class.choices()]
+
+
+def email_field(label: str = "Email address", **kwargs: Any) -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter an email address"),
+            Length(max=EMAIL_MAX_LENGTH,
+                   message=f"Email address must be {EMAIL_MAX_LENGTH} characters or fewer"),
+            Email(message="Enter an email address in the correct format, like name@example.com"),
+        ],
+        **kwargs,
+    )
+
+
+def full_name_field(label: str = "Full name", **kwargs: Any) -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter their full name"),
+            Length(max=NAME_MAX_LENGTH,
+                   message=f"Full name must be {NAME_MAX_LENGTH} characters or fewer"),
+        ],
+        **kwargs,
+    )
+
+
+def password_field(label: str, *, required_message: str, **kwargs: Any) -> PasswordField:
+    # Only presence and an upper bound here: the policy (length, deny-list) applies to new
+    # passwords and is checked by the form that sets one.
+    return PasswordField(
+        label,
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message=required_message),
+            Length(max=1024, message="Password must be 128 characters or fewer"),
+        ],
+        **kwargs,
+    )
+
+
+def submit_field(label: str) -> SubmitField:
+    return SubmitField(label, widget=GovSubmitInput())
+
+
+class Form(FlaskForm):
+    """Base form. CSRF comes from Flask-WTF; failures are handled by an error page
+    (errors.py), not shown as a field error tied to a hidden input."""

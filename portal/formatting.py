@@ -1,0 +1,36 @@
+"""How dates and times read on the page: UK local time, GOV.UK style ("23 November 2026",
+"2:05pm")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from portal.models.base import utcnow
+
+UK = ZoneInfo("Europe/London")
+
+
+def long_date(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(UK)
+    return f"{local.day} {local:%B %Y}"
+
+
+def date_and_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(UK)
+    hour = local.hour % 12 or 12
+    suffix = "am" if local.hour < 12 else "pm"
+    time = f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local:%M}{suffix}"
+    return f"{long_date(value)} at {time}"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(utcnow, "now")
+    app.add_template_filter(long_date, "long_date")
+    app.add_template_filter(date_and_time, "date_and_time")

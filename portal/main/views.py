@@ -1,0 +1,58 @@
+"""The signed-in home page, the public pages every service needs, and /healthz."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.access import public, signed_in
+from portal.extensions import db
+from portal.main import bp
+from portal.models import Authority, User
+from portal.places import place_at
+
+
+@bp.route("/")
+@signed_in
+def home(user: User) -> ResponseReturnValue:
+    places = [
+        {
+            "place": place_at(membership.authority_id, membership.organisation_id),
+            "role": membership.role,
+        }
+        for membership in user.active_memberships
+    ]
+    return render_template("main/home.html", places=places)
+
+
+@bp.route("/healthz")
+@public
+def healthz() -> ResponseReturnValue:
+    """For the load balancer: 200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}, 200
+
+
+@bp.route("/accessibility-statement")
+@public
+def accessibility_statement() -> ResponseReturnValue:
+    return render_template("main/accessibility_statement.html")
+
+
+@bp.route("/cookies")
+@public
+def cookies() -> ResponseReturnValue:
+    return render_template("main/cookies.html")
+
+
+@bp.route("/privacy")
+@public
+def privacy() -> ResponseReturnValue:
+    authorities = db.session.scalars(select(Authority).order_by(Authority.display_name)).all()
+    return render_template("main/privacy.html", authorities=authorities)

@@ -1,0 +1,46 @@
+"""SQLAlchemy 2.0 typed models, one module per aggregate.
+
+Importing this package registers every table on ``Base.metadata`` (for Alembic).
+"""
+
+from portal.models.audit import AuditEvent, AuditKind
+from portal.models.authority import Authority
+from portal.models.base import Base, utcnow
+from portal.models.invitation import Invitation, PasswordReset
+from portal.models.organisation import Organisation, OrganisationAuthority
+from portal.models.outbox import OutboxMessage, OutboxStatus
+from portal.models.sign_in_attempt import SignInAttempt, ThrottleKey
+from portal.models.user import (
+    AUTHORITY_ROLES,
+    ORGANISATION_ROLES,
+    Membership,
+    RecoveryCode,
+    Role,
+    User,
+    normalise_email,
+)
+from portal.models.web_session import WebSession
+
+__all__ = [
+    "AUTHORITY_ROLES",
+    "ORGANISATION_ROLES",
+    "AuditEvent",
+    "AuditKind",
+    "Authority",
+    "Base",
+    "Invitation",
+    "Membership",
+    "Organisation",
+    "OrganisationAuthority",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PasswordReset",
+    "RecoveryCode",
+    "Role",
+    "SignInAttempt",
+    "ThrottleKey",
+    "User",
+    "WebSession",
+    "normalise_email",
+    "utcnow",
+]

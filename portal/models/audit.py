@@ -1,0 +1,66 @@
+"""The append-only audit trail: who did what, when, to which record.
+
+Rows are only ever inserted; triggers in the migration refuse UPDATE and DELETE on both
+SQLite and PostgreSQL. Details never hold personal data in clear: ids and codes only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import Base, UUIDPrimaryKey, enum_column, utcnow
+
+
+class AuditKind(StrEnum):
+    SIGN_IN_SUCCEEDED = "sign_in.succeeded"
+    SIGN_IN_FAILED = "sign_in.failed"
+    SIGN_IN_THROTTLED = "sign_in.throttled"
+    MFA_FAILED = "mfa.failed"
+    SIGNED_OUT = "sign_out"
+    SESSION_TIMED_OUT = "session.timed_out"
+    MFA_ENROLLED = "mfa.enrolled"
+    MFA_RESET = "mfa.reset"
+    RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    RECOVERY_CODES_REGENERATED = "mfa.recovery_codes_regenerated"
+    PASSWORD_CHANGED = "password.changed"
+    PASSWORD_RESET_REQUESTED = "password.reset_requested"
+    PASSWORD_RESET = "password.reset"
+    INVITATION_SENT = "invitation.sent"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    INVITATION_REVOKED = "invitation.revoked"
+    ROLE_CHANGED = "membership.role_changed"
+    MEMBERSHIP_DEACTIVATED = "membership.deactivated"
+    MEMBERSHIP_REACTIVATED = "membership.reactivated"
+    ORGANISATION_CREATED = "organisation.created"
+    ORGANISATION_UPDATED = "organisation.updated"
+    ORGANISATION_LINKED = "organisation.linked"
+    ORGANISATION_UNLINKED = "organisation.unlinked"
+    AUTHORITY_CREATED = "authority.created"
+    AUTHORITY_SETTINGS_CHANGED = "authority.settings_changed"
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_authority_occurred", "authority_id", "occurred_at"),
+        Index("ix_audit_events_target_user", "target_user_id"),
+        Index("ix_audit_events_actor", "actor_id"),
+    )
+
+    id: Mapped[UUIDPrimaryKey]
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[AuditKind] = enum_column(AuditKind)
+    # Plain ids, not foreign keys: the trail outlives the rows it talks about.
+    actor_id: Mapped[uuid.UUID | None]
+    authority_id: Mapped[uuid.UUID | None]
+    organisation_id: Mapped[uuid.UUID | None]
+    target_user_id: Mapped[uuid.UUID | None]
+    # HMAC of the client address: links events from one place without storing the address.
+    address_hash: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,188 @@
+"""People who sign in, what they may do where (memberships), and their MFA material."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import (
+    Base,
+    CreatedAt,
+    Email,
+    Name,
+    UUIDPrimaryKey,
+    enum_column,
+)
+
+
+class Role(StrEnum):
+    # Roles in an authority's LADO service
+    LADO = "lado"
+    LADO_MANAGER = "lado_manager"
+    BUSINESS_SUPPORT = "business_support"
+    AUTHORITY_ADMIN = "authority_admin"
+    # Roles in a partner organisation
+    PARTNER_MEMBER = "partner_member"
+    ORGANISATION_ADMIN = "organisation_admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def in_authority(self) -> bool:
+        return self in AUTHORITY_ROLES
+
+
+ROLE_LABELS = {
+    Role.LADO: "LADO",
+    Role.LADO_MANAGER: "LADO manager",
+    Role.BUSINESS_SUPPORT: "Business support",
+    Role.AUTHORITY_ADMIN: "Authority administrator",
+    Role.PARTNER_MEMBER: "Member",
+    Role.ORGANISATION_ADMIN: "Organisation administrator",
+}
+AUTHORITY_ROLES = frozenset(
+    {Role.LADO, Role.LADO_MANAGER, Role.BUSINESS_SUPPORT, Role.AUTHORITY_ADMIN}
+)
+ORGANISATION_ROLES = frozenset({Role.PARTNER_MEMBER, Role.ORGANISATION_ADMIN})
+
+
+def normalise_email(address: str) -> str:
+    """The form e-mail addresses are stored and compared in."""
+    return address.strip().lower()
+
+
+class User(Base):
+    """An account. What it may see comes only from its memberships.
+
+    A subject without an employer (a later issue) is a User with no membership and a
+    link to their own case instead; nothing here assumes every user has a membership.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[UUIDPrimaryKey]
+    # Stored lower-cased and trimmed; the next issue moves it to an encrypted column
+    # with a blind index.
+    email: Mapped[Email] = mapped_column(unique=True)
+    full_name: Mapped[Name]
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    password_changed_at: Mapped[datetime | None]
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last TOTP time-step accepted: a code is good once, never twice.
+    totp_last_counter: Mapped[int | None]
+    mfa_enrolled_at: Mapped[datetime | None]
+    created_at: Mapped[CreatedAt]
+    last_signed_in_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login's protocol, written out so the model needs no mixin.
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return any(membership.is_active for membership in self.memberships)
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def mfa_enrolled(self) -> bool:
+        return self.totp_secret is not None and self.mfa_enrolled_at is not None
+
+    @property
+    def active_memberships(self) -> list[Membership]:
+        return [membership for membership in self.memberships if membership.is_active]
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class Membership(Base):
+    """A user holds a role in exactly one authority or one organisation."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint(
+            "(authority_id IS NULL) <> (organisation_id IS NULL)", name="exactly_one_scope"
+        ),
+        # NULLs never collide in a unique constraint, so each scope gets a partial index.
+        Index(
+            "uq_memberships_authority_role",
+            "authority_id",
+            "user_id",
+            "role",
+            unique=True,
+            postgresql_where=text("authority_id IS NOT NULL"),
+            sqlite_where=text("authority_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_memberships_organisation_role",
+            "organisation_id",
+            "user_id",
+            "role",
+            unique=True,
+            postgresql_where=text("organisation_id IS NOT NULL"),
+            sqlite_where=text("organisation_id IS NOT NULL"),
+        ),
+        Index("ix_memberships_user_id", "user_id"),
+    )
+
+    id: Mapped[UUIDPrimaryKey]
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    authority_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("authorities.id", ondelete="CASCADE")
+    )
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    role: Mapped[Role] = enum_column(Role)
+    created_at: Mapped[CreatedAt]
+    deactivated_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+    @property
+    def is_active(self) -> bool:
+        return self.deactivated_at is None
+
+    @property
+    def scope_id(self) -> uuid.UUID:
+        scope = self.authority_id or self.organisation_id
+        assert scope is not None  # guaranteed by the exactly_one_scope constraint
+        return scope
+
+
+class RecoveryCode(Base):
+    """One of ten one-time codes for signing in without the authenticator app.
+
+    Codes are random (50 bits), so a SHA-256 digest is enough; a slow hash would make
+    checking ten of them per attempt a denial-of-service lever.
+    """
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[UUIDPrimaryKey]
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[CreatedAt]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

@@ -1,0 +1,256 @@
+"""The outbox: e-mails are written to a table in the same transaction as the change that
+caused them, then delivered by a transport.
+
+Delivery happens straight after the request that queued a message committed, and again
+from ``flask outbox deliver`` (cron) for anything that failed or was queued outside a
+request. A message is claimed with a conditional UPDATE before sending, so two workers
+never send it twice. Once sent, the body is cleared: it may hold a one-time link.
+
+E-mails never carry case detail: they say what happened and "sign in to read".
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from flask import Flask, Response, current_app, has_request_context, render_template, url_for
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from portal.config import Settings, current_settings
+from portal.extensions import db
+from portal.models import OutboxMessage, OutboxStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# A message claimed by a worker that then died goes back to the queue after this long.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+MEMORY_OUTBOX = "portal.memory_outbox"
+COMMITTED_FLAG = "portal.outbox_committed"
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    subject: str
+    body_template: str
+
+
+TEMPLATES = {
+    "invitation": EmailTemplate(
+        "You have been invited to the {service_name}", "email/invitation.txt"
+    ),
+    "invitation_existing_user": EmailTemplate(
+        "You have been given access in the {service_name}", "email/invitation.txt"
+    ),
+    "password_reset": EmailTemplate("Reset your password", "email/password_reset.txt"),
+    "password_changed": EmailTemplate(
+        "Your password has been changed", "email/password_changed.txt"
+    ),
+}
+
+
+class Transport(Protocol):
+    def send(self, message: OutboxMessage, settings: Settings) -> None: ...
+
+
+class LogTransport:
+    """Development: write the message to the log. The recipient is masked; bodies hold
+    only service wording and links, never case detail."""
+
+    def send(self, message: OutboxMessage, settings: Settings) -> None:
+        log.warning(
+            "E-mail %s (%s) to %s\nSubject: %s\n\n%s",
+            message.id,
+            message.template,
+            mask_address(message.recipient),
+            message.subject,
+            message.body,
+        )
+
+
+class MemoryTransport:
+    """Tests: keep what would have been sent on the app, to read links from."""
+
+    def send(self, message: OutboxMessage, settings: Settings) -> None:
+        sent: list[dict[str, Any]] = current_app.extensions.setdefault(MEMORY_OUTBOX, [])
+        sent.append(
+            {
+                "template": message.template,
+                "to": message.recipient,
+                "subject": message.subject,
+                "body": message.body,
+            }
+        )
+
+
+class SmtpTransport:
+    def send(self, message: OutboxMessage, settings: Settings) -> None:
+        email = EmailMessage()
+        email["From"] = settings.mail_sender
+        email["To"] = message.recipient
+        email["Subject"] = message.subject
+        email.set_content(message.body or "")
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password)
+            smtp.send_message(email)
+
+
+TRANSPORTS: dict[str, Transport] = {
+    "log": LogTransport(),
+    "memory": MemoryTransport(),
+    "smtp": SmtpTransport(),
+}
+
+
+def mask_address(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A link for an e-mail, on the configured public address (never the Host header,
+    which a caller could forge to send someone a link to another site)."""
+    settings = current_settings()
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return settings.base_url + path
+
+
+def queue_email(
+    template: str,
+    recipient: str,
+    *,
+    related_user_id: uuid.UUID | None = None,
+    **personalisation: Any,
+) -> OutboxMessage:
+    """Add an e-mail to the current transaction's outbox."""
+    settings = current_settings()
+    spec = TEMPLATES[template]
+    context = {"service_name": settings.service_name, **personalisation}
+    message = OutboxMessage(
+        id=uuid.uuid4(),
+        template=template,
+        recipient=recipient,
+        subject=spec.subject.format(**context),
+        body=render_template(spec.body_template, **context),
+        related_user_id=related_user_id,
+    )
+    db.session.add(message)
+    return message
+
+
+def deliver_pending(limit: int = 50) -> int:
+    """Send pending messages; returns how many went. Safe to run in several processes."""
+    settings = current_settings()
+    transport = TRANSPORTS[settings.mail_transport]
+    now = utcnow()
+    # Give back messages whose sender died mid-send.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at < now - CLAIM_TIMEOUT,
+        )
+        .values(status=OutboxStatus.PENDING)
+    )
+    db.session.commit()
+    candidates = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(OutboxMessage.created_at)
+        .limit(limit)
+    ).all()
+    sent = 0
+    for message_id in candidates:
+        if _claim(message_id):
+            sent += _send(message_id, transport, settings)
+    return sent
+
+
+def _claim(message_id: uuid.UUID) -> bool:
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, claimed_at=utcnow())
+    )
+    db.session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _send(message_id: uuid.UUID, transport: Transport, settings: Settings) -> int:
+    message = db.session.get(OutboxMessage, message_id)
+    assert message is not None
+    message.attempts += 1
+    try:
+        transport.send(message, settings)
+    except Exception as error:  # any transport failure: record it, retry later
+        message.last_error = type(error).__name__
+        message.status = (
+            OutboxStatus.FAILED if message.attempts >= MAX_ATTEMPTS else OutboxStatus.PENDING
+        )
+        log.warning("E-mail %s not sent (%s), attempt %d", message.id, message.last_error,
+                    message.attempts)
+        db.session.commit()
+        return 0
+    message.status = OutboxStatus.SENT
+    message.sent_at = utcnow()
+    message.body = None
+    db.session.commit()
+    return 1
+
+
+def _note_new_messages(session: Session, flush_context: Any, instances: Iterable[Any]) -> None:
+    if any(isinstance(obj, OutboxMessage) for obj in session.new):
+        session.info["portal.outbox_pending"] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop("portal.outbox_pending", False):
+        session.info[COMMITTED_FLAG] = True
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("portal.outbox_pending", None)
+
+
+def _deliver_after_request(response: Response) -> Response:
+    """Send what this request queued, once its transaction has committed."""
+    if db.session.info.pop(COMMITTED_FLAG, False):
+        try:
+            deliver_pending()
+        except Exception:  # the cron run retries; the user's request already succeeded
+            log.exception("Outbox delivery after request failed")
+            db.session.rollback()
+    return response
+
+
+def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
+    _after_rollback(session)
+
+
+SESSION_LISTENERS = (
+    ("before_flush", _note_new_messages),
+    ("after_commit", _after_commit),
+    ("after_soft_rollback", _after_soft_rollback),
+)
+
+
+def init_app(app: Flask) -> None:
+    for identifier, listener in SESSION_LISTENERS:
+        if not event.contains(Session, identifier, listener):
+            event.listen(Session, identifier, listener)
+    app.after_request(_deliver_after_request)

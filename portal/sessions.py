@@ -1,0 +1,222 @@
+"""Server-side sessions stored in the database, with idle and absolute time-outs.
+
+The cookie carries a random token only; its SHA-256 is the row's key. Signing in
+regenerates the token (no session fixation); signing out deletes the row, so a copied
+cookie is worthless afterwards. Rows are read and written with SQLAlchemy Core on their
+own short transaction, independent of whatever the view did with ``db.session``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, Request, Response, abort, session
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import OperationalError
+from werkzeug.datastructures import CallbackDict
+
+from portal.extensions import db
+from portal.models import WebSession, utcnow
+from portal.tokens import hash_token, new_token
+
+log = logging.getLogger(__name__)
+
+# Writing last_seen_at on every request would turn every page view into a write; a
+# minute's resolution is plenty for a 15-minute idle time-out.
+TOUCH_INTERVAL = timedelta(seconds=60)
+USER_ID_KEY = "_user_id"  # where Flask-Login keeps the signed-in user's id
+
+serializer = TaggedJSONSerializer()
+
+
+class ServerSession(CallbackDict[str, Any], SessionMixin):
+    def __init__(
+        self,
+        initial: dict[str, Any] | None = None,
+        token: str | None = None,
+        created_at: datetime | None = None,
+        last_seen_at: datetime | None = None,
+        timed_out_user_id: uuid.UUID | None = None,
+        unavailable: bool = False,
+    ) -> None:
+        def on_update(session: ServerSession) -> None:
+            session.modified = True
+
+        super().__init__(initial, on_update)
+        self.token = token
+        self.created_at = created_at
+        self.last_seen_at = last_seen_at
+        # Set when the browser presented a signed-in session that had just expired: the
+        # sign-in page then explains why, and the time-out is audited.
+        self.timed_out_user_id = timed_out_user_id
+        # The session store (the database) could not be reached: the request is answered
+        # with a 503 by refuse_if_unavailable, and nothing is written back.
+        self.unavailable = unavailable
+        self.modified = False
+        self.regenerate_requested = False
+        self.end_requested = False
+
+    @property
+    def new(self) -> bool:  # type: ignore[override]
+        return self.token is None
+
+    def regenerate(self) -> None:
+        """Give this session a new token and a fresh absolute lifetime (at sign-in)."""
+        self.regenerate_requested = True
+        self.modified = True
+
+    def end(self) -> None:
+        """Delete the session on the server and in the browser (sign-out)."""
+        self.clear()
+        self.end_requested = True
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def __init__(self, idle_timeout: timedelta, absolute_timeout: timedelta) -> None:
+        self.idle_timeout = idle_timeout
+        self.absolute_timeout = absolute_timeout
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token:
+            return ServerSession()
+        table = WebSession.__table__
+        try:
+            with db.engine.connect() as connection:
+                row = connection.execute(
+                    select(table.c.data, table.c.created_at, table.c.last_seen_at).where(
+                        table.c.token_hash == hash_token(token)
+                    )
+                ).first()
+        except OperationalError:
+            log.error("Session store unreachable")
+            return ServerSession(unavailable=True)
+        if row is None:
+            return ServerSession()
+        now = utcnow()
+        if (
+            now - row.last_seen_at > self.idle_timeout
+            or now - row.created_at > self.absolute_timeout
+        ):
+            self._delete(token)
+            expired = serializer.loads(row.data.decode())
+            return ServerSession(timed_out_user_id=_user_id(expired))
+        data = serializer.loads(row.data.decode())
+        return ServerSession(
+            data, token=token, created_at=row.created_at, last_seen_at=row.last_seen_at
+        )
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, ServerSession)
+        if session.unavailable:
+            return
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        if session.end_requested:
+            if session.token:
+                self._delete(session.token)
+            response.delete_cookie(
+                name,
+                domain=domain,
+                path=path,
+                secure=self.get_cookie_secure(app),
+                httponly=True,
+                samesite=self.get_cookie_samesite(app),
+            )
+            return
+        now = utcnow()
+        if session.regenerate_requested and session.token:
+            self._delete(session.token)
+            session.token = None
+        if session.token is None:
+            if not session:
+                return  # nothing worth remembering: no row, no cookie
+            session.token = new_token()
+            self._insert(session, now)
+            response.set_cookie(
+                name,
+                session.token,
+                domain=domain,
+                path=path,
+                secure=self.get_cookie_secure(app),
+                httponly=self.get_cookie_httponly(app),
+                samesite=self.get_cookie_samesite(app),
+            )
+            response.vary.add("Cookie")
+            return
+        last_seen = session.last_seen_at or now
+        if session.modified or now - last_seen > TOUCH_INTERVAL:
+            self._update(session, now)
+        response.vary.add("Cookie")
+
+    # The three writes, each in its own short transaction.
+
+    def _insert(self, session: ServerSession, now: datetime) -> None:
+        assert session.token is not None
+        with db.engine.begin() as connection:
+            connection.execute(
+                insert(WebSession.__table__).values(
+                    token_hash=hash_token(session.token),
+                    user_id=_user_id(session),
+                    data=serializer.dumps(dict(session)).encode(),
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
+
+    def _update(self, session: ServerSession, now: datetime) -> None:
+        assert session.token is not None
+        table = WebSession.__table__
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.token_hash == hash_token(session.token))
+                .values(
+                    user_id=_user_id(session),
+                    data=serializer.dumps(dict(session)).encode(),
+                    last_seen_at=now,
+                )
+            )
+
+    def _delete(self, token: str) -> None:
+        table = WebSession.__table__
+        with db.engine.begin() as connection:
+            connection.execute(delete(table).where(table.c.token_hash == hash_token(token)))
+
+
+def _user_id(session: dict[str, Any]) -> uuid.UUID | None:
+    value = session.get(USER_ID_KEY)
+    return uuid.UUID(value) if value else None
+
+
+def end_all_sessions_for(user_id: uuid.UUID, keep_token: str | None = None) -> None:
+    """Sign a user out everywhere (deactivation, password reset), in the caller's
+    transaction; ``keep_token`` spares the session that asked (a password change)."""
+    statement = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep_token is not None:
+        statement = statement.where(WebSession.token_hash != hash_token(keep_token))
+    db.session.execute(statement)
+
+
+def purge_expired_sessions(idle_timeout: timedelta, absolute_timeout: timedelta) -> int:
+    now = utcnow()
+    result = db.session.execute(
+        delete(WebSession).where(
+            (WebSession.last_seen_at < now - idle_timeout)
+            | (WebSession.created_at < now - absolute_timeout)
+        )
+    )
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def refuse_if_unavailable() -> None:
+    """before_request: answer 503 when the session store could not be read."""
+    if getattr(session, "unavailable", False):
+        abort(503)
