@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _configure_templates(app: Flask) -> None:
-    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+    app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(str(ROOT / "templates")),
             PrefixLoader(
@@ -111,13 +111,14 @@ def _configure_login(app: Flask) -> None:
     # "strong": a session used from another address or browser is dropped.
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         try:
             user = db.session.get(User, uuid.UUID(user_id))
         except ValueError:
             return None
         return user if user is not None and user.is_active else None
+
+    login_manager.user_loader(load_user)
 
 
 def _configure_logging(app: Flask) -> None:

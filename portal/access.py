@@ -141,7 +141,8 @@ def requires(permission: Permission) -> Callable[[View], View]:
 def _signed_in_user() -> User:
     # enforce_access has already turned anonymous requests away.
     user = current_user._get_current_object()
-    assert isinstance(user, User)
+    if not isinstance(user, User):
+        abort(403)
     return user
 
 
@@ -168,8 +169,9 @@ def install(app: Flask) -> None:
 # Permission checks
 
 
-def permissions_in(user: User, *, authority_id: uuid.UUID | None = None,
-                   organisation_id: uuid.UUID | None = None) -> frozenset[Permission]:
+def permissions_in(
+    user: User, *, authority_id: uuid.UUID | None = None, organisation_id: uuid.UUID | None = None
+) -> frozenset[Permission]:
     """Everything the user's active memberships allow in one authority or organisation."""
     granted: set[Permission] = set()
     for membership in user.active_memberships:
@@ -246,7 +248,7 @@ def organisation_for(
     _not_found()
 
 
-def staff_of(authority: Authority) -> Select[tuple[User]]:
+def staff_of(authority: Authority) -> Select[User]:
     """Users with a role (active or not) in the authority."""
     return (
         select(User)
@@ -257,7 +259,7 @@ def staff_of(authority: Authority) -> Select[tuple[User]]:
     )
 
 
-def members_of(organisation: Organisation) -> Select[tuple[User]]:
+def members_of(organisation: Organisation) -> Select[User]:
     return (
         select(User)
         .join(Membership, Membership.user_id == User.id)
@@ -276,7 +278,7 @@ def member_or_404(organisation: Organisation, user_id: uuid.UUID) -> User:
     return user or _not_found()
 
 
-def pending_invitations(place: Authority | Organisation) -> Select[tuple[Invitation]]:
+def pending_invitations(place: Authority | Organisation) -> Select[Invitation]:
     scope = (
         Invitation.authority_id == place.id
         if isinstance(place, Authority)
@@ -294,7 +296,7 @@ def invitation_or_404(place: Authority | Organisation, invitation_id: uuid.UUID)
     return db.session.scalars(query).first() or _not_found()
 
 
-def organisations_of(authority: Authority) -> Select[tuple[Organisation]]:
+def organisations_of(authority: Authority) -> Select[Organisation]:
     return (
         select(Organisation)
         .join(OrganisationAuthority, OrganisationAuthority.organisation_id == Organisation.id)

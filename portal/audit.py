@@ -34,6 +34,15 @@ def record(
     return event
 
 
+def own_account(
+    kind: AuditKind, user_id: uuid.UUID, address_hash: str | None, **detail: Any
+) -> AuditEvent:
+    """Something a person did to their own account (signed in, changed a password...)."""
+    return record(
+        kind, actor_id=user_id, target_user_id=user_id, address_hash=address_hash, **detail
+    )
+
+
 def _plain(value: Any) -> Any:
     """JSON-friendly: ids and enums become strings."""
     if isinstance(value, uuid.UUID):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from portal.config import current_settings, default_instance_path, write_secret_key
@@ -18,8 +18,12 @@ secrets_cli = AppGroup("secrets", help="Create the instance secrets.")
 
 
 @secrets_cli.command("init", with_appcontext=False)
-@click.option("--instance-path", type=click.Path(path_type=Path), default=None,
-              help="Where to write them (default: the repository's instance/).")
+@click.option(
+    "--instance-path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write them (default: the repository's instance/).",
+)
 def secrets_init(instance_path: Path | None) -> None:
     """Create instance/secret_key (mode 0600) if it does not exist. Never overwrites."""
     path = instance_path or default_instance_path()
@@ -38,8 +42,13 @@ authority_cli = AppGroup("authority", help="Set up authorities (LADO services)."
 @click.option("--privacy-notice-url", required=True)
 @click.option("--meeting-name", type=click.Choice(["ASV", "POT", "AMM"]), default="ASV")
 @click.option("--minutes-working-days", type=click.Choice(["10", "15"]), default="10")
-def authority_create(code: str, display_name: str, privacy_notice_url: str,
-                     meeting_name: str, minutes_working_days: str) -> None:
+def authority_create(
+    code: str,
+    display_name: str,
+    privacy_notice_url: str,
+    meeting_name: str,
+    minutes_working_days: str,
+) -> None:
     """Add an authority to this deployment."""
     from portal.admin.service import AdminError, create_authority
     from portal.vocabulary import MeetingName
@@ -72,8 +81,9 @@ def authority_invite_admin(code: str, email: str, full_name: str) -> None:
     ).first()
     if authority is None:
         raise click.ClickException(f"No authority has the code {code}")
-    invite(actor=None, email=email, full_name=full_name, roles=[Role.AUTHORITY_ADMIN],
-           place=authority)
+    invite(
+        actor=None, email=email, full_name=full_name, roles=[Role.AUTHORITY_ADMIN], place=authority
+    )
     click.echo(f"Invitation queued for {authority.display_name}; run `flask outbox deliver`")
 
 
@@ -92,19 +102,22 @@ def outbox_deliver() -> None:
 
 
 @click.command("housekeeping")
+@with_appcontext
 def housekeeping() -> None:
     """Delete expired sessions and old sign-in failures (cron: hourly)."""
     from portal.auth.throttle import purge_expired
     from portal.sessions import purge_expired_sessions
 
     settings = current_settings()
-    sessions = purge_expired_sessions(settings.session_idle_timeout,
-                                      settings.session_absolute_timeout)
+    sessions = purge_expired_sessions(
+        settings.session_idle_timeout, settings.session_absolute_timeout
+    )
     attempts = purge_expired()
     click.echo(f"Removed {sessions} expired session(s) and {attempts} old sign-in failure(s)")
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only when the database has no authority yet.")
 def demo_data(if_empty: bool) -> None:
     """Load the fictional demo authorities, organisations and accounts (see README)."""

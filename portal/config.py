@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "PORTAL_"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 ENVIRONMENTS = ("production", "development", "test")
 MAIL_TRANSPORTS = ("log", "smtp", "memory")
 PASSWORD_HASH_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
@@ -86,7 +86,7 @@ class Settings:
     sign_in_attempts_per_address: int = 100
     invitation_lifetime: timedelta = timedelta(hours=72)
     password_reset_lifetime: timedelta = timedelta(hours=1)
-    password_hash_profile: str = "RFC_9106_LOW_MEMORY"
+    password_hash_profile: str = "RFC_9106_LOW_MEMORY"  # noqa: S105 (an argon2 profile name)
     mail_transport: str = "log"
     mail_sender: str = "LADO portal <no-reply@lado-portal.invalid>"
     smtp_host: str = "localhost"
@@ -228,5 +228,6 @@ def current_settings() -> Settings:
     from flask import current_app
 
     settings = current_app.extensions[SETTINGS_EXTENSION]
-    assert isinstance(settings, Settings)
+    if not isinstance(settings, Settings):
+        raise RuntimeError("the app was not made by portal.create_app")
     return settings

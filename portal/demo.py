@@ -59,49 +59,143 @@ AUTHORITIES = (
 )
 
 ORGANISATIONS = (
-    DemoOrganisation("oakwood", "Oakwood Primary School (demo)", OrganisationType.EDUCATION,
-                     SectorGroup.EDUCATION, ("BRK",)),
-    DemoOrganisation("riverside", "Riverside Academy Trust (demo)", OrganisationType.EDUCATION,
-                     SectorGroup.EDUCATION, ("BRK", "EAS")),
-    DemoOrganisation("police", "Brookfield and Eastmere Police (demo)", OrganisationType.POLICE,
-                     SectorGroup.POLICE, ("BRK", "EAS")),
-    DemoOrganisation("csc", "Brookfield Children's Social Care (demo)",
-                     OrganisationType.CHILDRENS_SOCIAL_CARE, SectorGroup.SOCIAL_WORK, ("BRK",)),
-    DemoOrganisation("harbour", "Harbour Fostering Agency (demo)",
-                     OrganisationType.EXTERNAL_SOCIAL_CARE, SectorGroup.FOSTERING,
-                     ("BRK", "EAS")),
-    DemoOrganisation("juniors", "Brookfield Juniors Football Club (demo)",
-                     OrganisationType.VOLUNTARY_REGULATORY, SectorGroup.SPORT, ("BRK",)),
+    DemoOrganisation(
+        "oakwood",
+        "Oakwood Primary School (demo)",
+        OrganisationType.EDUCATION,
+        SectorGroup.EDUCATION,
+        ("BRK",),
+    ),
+    DemoOrganisation(
+        "riverside",
+        "Riverside Academy Trust (demo)",
+        OrganisationType.EDUCATION,
+        SectorGroup.EDUCATION,
+        ("BRK", "EAS"),
+    ),
+    DemoOrganisation(
+        "police",
+        "Brookfield and Eastmere Police (demo)",
+        OrganisationType.POLICE,
+        SectorGroup.POLICE,
+        ("BRK", "EAS"),
+    ),
+    DemoOrganisation(
+        "csc",
+        "Brookfield Children's Social Care (demo)",
+        OrganisationType.CHILDRENS_SOCIAL_CARE,
+        SectorGroup.SOCIAL_WORK,
+        ("BRK",),
+    ),
+    DemoOrganisation(
+        "harbour",
+        "Harbour Fostering Agency (demo)",
+        OrganisationType.EXTERNAL_SOCIAL_CARE,
+        SectorGroup.FOSTERING,
+        ("BRK", "EAS"),
+    ),
+    DemoOrganisation(
+        "juniors",
+        "Brookfield Juniors Football Club (demo)",
+        OrganisationType.VOLUNTARY_REGULATORY,
+        SectorGroup.SPORT,
+        ("BRK",),
+    ),
 )
 
 # The README's table of demo accounts is made from this list: keep them together.
 ACCOUNTS = (
-    DemoAccount("lado@brookfield.example", "Lucy Lado (demo)", Role.LADO, "BRK",
-                "G5Y652L7XLNXI2EUTP2ZUOOBB2KSZL5S"),
-    DemoAccount("lado-manager@brookfield.example", "Morgan Manager (demo)", Role.LADO_MANAGER,
-                "BRK", "L32RLTAMMXNMRQYOCCKBKPOCLH3XMF2R"),
-    DemoAccount("support@brookfield.example", "Bailey Support (demo)", Role.BUSINESS_SUPPORT,
-                "BRK", "MPKRVO2PWL2E4ZPQDSNK66RIIETFY4FK"),
-    DemoAccount("admin@brookfield.example", "Ash Admin (demo)", Role.AUTHORITY_ADMIN, "BRK",
-                "2KH5P7WIZJQIN6YJJV2NH7M4ET3DPPFJ"),
-    DemoAccount("lado@eastmere.example", "Eden Lado (demo)", Role.LADO, "EAS",
-                "7W525AC4JQFU4EGSTQTGOWKO5U2MEN3R"),
-    DemoAccount("admin@eastmere.example", "Avery Admin (demo)", Role.AUTHORITY_ADMIN, "EAS",
-                "R7MB7B54DP252VXOXCXONCE7BKK5L26Q"),
-    DemoAccount("dsl@oakwood.example", "Dana Safeguarding (demo)", Role.PARTNER_MEMBER,
-                "oakwood", "ZGIEILFP6UDV2W4RTPSWRME5BCNBDU46"),
-    DemoAccount("head@oakwood.example", "Harper Head (demo)", Role.ORGANISATION_ADMIN,
-                "oakwood", "BJXCXTHEGEPROWS4AXESJXD7CFSQ5OL2"),
-    DemoAccount("hr@riverside.example", "Riley Hr (demo)", Role.PARTNER_MEMBER, "riverside",
-                "KQ7MMV34EG4Z4UXU6WGMJRFEETQSC4AH"),
-    DemoAccount("officer@police.example", "Parker Police (demo)", Role.PARTNER_MEMBER,
-                "police", "CGAQFAHBIP3TYJYVOOWJWT4YQ2J5AAQW"),
-    DemoAccount("social-worker@csc.example", "Casey Social-Worker (demo)",
-                Role.PARTNER_MEMBER, "csc", "AZBARA3TSV3XWMEZ7FU4K7FMYUONDMJM"),
-    DemoAccount("fostering@harbour.example", "Frankie Fostering (demo)", Role.PARTNER_MEMBER,
-                "harbour", "V4JAVHH3KBLVOH7RZRYKJUAEBFSH74H5"),
-    DemoAccount("welfare@juniors.example", "Wren Welfare (demo)", Role.ORGANISATION_ADMIN,
-                "juniors", "WGDGODXCXFQGDTU6BZR7IHUKBKUKWMMW"),
+    DemoAccount(
+        "lado@brookfield.example",
+        "Lucy Lado (demo)",
+        Role.LADO,
+        "BRK",
+        "G5Y652L7XLNXI2EUTP2ZUOOBB2KSZL5S",
+    ),
+    DemoAccount(
+        "lado-manager@brookfield.example",
+        "Morgan Manager (demo)",
+        Role.LADO_MANAGER,
+        "BRK",
+        "L32RLTAMMXNMRQYOCCKBKPOCLH3XMF2R",
+    ),
+    DemoAccount(
+        "support@brookfield.example",
+        "Bailey Support (demo)",
+        Role.BUSINESS_SUPPORT,
+        "BRK",
+        "MPKRVO2PWL2E4ZPQDSNK66RIIETFY4FK",
+    ),
+    DemoAccount(
+        "admin@brookfield.example",
+        "Ash Admin (demo)",
+        Role.AUTHORITY_ADMIN,
+        "BRK",
+        "2KH5P7WIZJQIN6YJJV2NH7M4ET3DPPFJ",
+    ),
+    DemoAccount(
+        "lado@eastmere.example",
+        "Eden Lado (demo)",
+        Role.LADO,
+        "EAS",
+        "7W525AC4JQFU4EGSTQTGOWKO5U2MEN3R",
+    ),
+    DemoAccount(
+        "admin@eastmere.example",
+        "Avery Admin (demo)",
+        Role.AUTHORITY_ADMIN,
+        "EAS",
+        "R7MB7B54DP252VXOXCXONCE7BKK5L26Q",
+    ),
+    DemoAccount(
+        "dsl@oakwood.example",
+        "Dana Safeguarding (demo)",
+        Role.PARTNER_MEMBER,
+        "oakwood",
+        "ZGIEILFP6UDV2W4RTPSWRME5BCNBDU46",
+    ),
+    DemoAccount(
+        "head@oakwood.example",
+        "Harper Head (demo)",
+        Role.ORGANISATION_ADMIN,
+        "oakwood",
+        "BJXCXTHEGEPROWS4AXESJXD7CFSQ5OL2",
+    ),
+    DemoAccount(
+        "hr@riverside.example",
+        "Riley Hr (demo)",
+        Role.PARTNER_MEMBER,
+        "riverside",
+        "KQ7MMV34EG4Z4UXU6WGMJRFEETQSC4AH",
+    ),
+    DemoAccount(
+        "officer@police.example",
+        "Parker Police (demo)",
+        Role.PARTNER_MEMBER,
+        "police",
+        "CGAQFAHBIP3TYJYVOOWJWT4YQ2J5AAQW",
+    ),
+    DemoAccount(
+        "social-worker@csc.example",
+        "Casey Social-Worker (demo)",
+        Role.PARTNER_MEMBER,
+        "csc",
+        "AZBARA3TSV3XWMEZ7FU4K7FMYUONDMJM",
+    ),
+    DemoAccount(
+        "fostering@harbour.example",
+        "Frankie Fostering (demo)",
+        Role.PARTNER_MEMBER,
+        "harbour",
+        "V4JAVHH3KBLVOH7RZRYKJUAEBFSH74H5",
+    ),
+    DemoAccount(
+        "welfare@juniors.example",
+        "Wren Welfare (demo)",
+        Role.ORGANISATION_ADMIN,
+        "juniors",
+        "WGDGODXCXFQGDTU6BZR7IHUKBKUKWMMW",
+    ),
 )
 
 
@@ -131,8 +225,11 @@ def load() -> None:
         db.session.add(organisation)
         organisations[org_spec.key] = organisation
         for code in org_spec.authorities:
-            db.session.add(OrganisationAuthority(organisation_id=organisation.id,
-                                                 authority_id=authorities[code].id))
+            db.session.add(
+                OrganisationAuthority(
+                    organisation_id=organisation.id, authority_id=authorities[code].id
+                )
+            )
     # One Argon2 hash serves every demo account: they share the published password.
     password_hash = passwords.hash_password(DEMO_PASSWORD)
     now = utcnow()

@@ -3,6 +3,7 @@ and 503 when the database cannot be reached."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from flask import Flask, render_template
@@ -43,10 +44,8 @@ def form_expired(error: CSRFError) -> ResponseReturnValue:
 
 def database_unavailable(error: Exception) -> ResponseReturnValue:
     log.error("Database unavailable: %s", type(error).__name__)
-    try:
+    with contextlib.suppress(DBAPIError):  # the connection is gone; the pool replaces it
         db.session.rollback()
-    except DBAPIError:  # the connection is gone; the pool will replace it
-        pass
     return _unavailable_page()
 
 

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 from portal.models.base import Base
 
 
-
 class PortalLoginManager(LoginManager):  # type: ignore[misc]
     """Flask-Login with ``session_protection = "strong"``, checked only for signed-in
     sessions. Flask-Login otherwise "fails" protection for every anonymous session that

@@ -17,9 +17,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import (
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from portal.vocabulary import LabelledEnum
 
@@ -45,35 +52,77 @@ class Checkboxes(_KeepsQuestion, GovCheckboxesInput):
     pass
 
 
+class _ChoicesSayWhatToSelect:
+    """A value not among the choices (a tampered form) gets the field's own "Select ..."
+    message, not WTForms' "'x' is not a valid choice for this field", which also echoes
+    the value back."""
+
+    validators: list[Any]
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)  # type: ignore[misc]
+        except ValidationError:
+            required = next((v for v in self.validators if isinstance(v, InputRequired)), None)
+            message = required.message if required and required.message else "Select an option"
+            raise ValidationError(message) from None
+
+
+class ChoiceField(_ChoicesSayWhatToSelect, SelectField):
+    pass
+
+
+class RadioChoiceField(_ChoicesSayWhatToSelect, RadioField):
+    pass
+
+
+class MultipleChoiceField(_ChoicesSayWhatToSelect, SelectMultipleField):
+    pass
+
+
 def choices_of(enum_class: type[LabelledEnum]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in enum_class.choices()]
 
 
-def email_field(label: str = "Email address", **kwargs: Any) -> StringField:
+def text_field(
+    label: str,
+    *,
+    required: str,
+    max_length: int,
+    thing: str | None = None,
+    extra: tuple[Any, ...] = (),
+    **kwargs: Any,
+) -> StringField:
+    """A required one-line answer with a GOV.UK "Enter ..." message and a length limit
+    worded as "<Thing> must be N characters or fewer"."""
     return StringField(
         label,
         widget=GovTextInput(),
         validators=[
-            InputRequired(message="Enter an email address"),
-            Length(max=EMAIL_MAX_LENGTH,
-                   message=f"Email address must be {EMAIL_MAX_LENGTH} characters or fewer"),
-            Email(message="Enter an email address in the correct format, like name@example.com"),
+            InputRequired(message=required),
+            Length(
+                max=max_length, message=f"{thing or label} must be {max_length} characters or fewer"
+            ),
+            *extra,
         ],
+        **kwargs,
+    )
+
+
+def email_field(label: str = "Email address", **kwargs: Any) -> StringField:
+    return text_field(
+        label,
+        required="Enter an email address",
+        max_length=EMAIL_MAX_LENGTH,
+        extra=(
+            Email(message="Enter an email address in the correct format, like name@example.com"),
+        ),
         **kwargs,
     )
 
 
 def full_name_field(label: str = "Full name", **kwargs: Any) -> StringField:
-    return StringField(
-        label,
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter their full name"),
-            Length(max=NAME_MAX_LENGTH,
-                   message=f"Full name must be {NAME_MAX_LENGTH} characters or fewer"),
-        ],
-        **kwargs,
-    )
+    return text_field(label, required="Enter their full name", max_length=NAME_MAX_LENGTH, **kwargs)
 
 
 def password_field(label: str, *, required_message: str, **kwargs: Any) -> PasswordField:

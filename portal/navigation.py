@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal import access
 from portal.access import Permission
@@ -24,9 +25,9 @@ def council_name() -> str:
             authority = db.session.get(Authority, authority_ids.pop())
             if authority is not None:
                 return authority.display_name
-    authorities = db.session.scalars(db.select(Authority.display_name).limit(2)).all()
-    if len(authorities) == 1:
-        return authorities[0]
+    names = db.session.scalars(select(Authority.display_name).limit(2)).all()
+    if len(names) == 1:
+        return str(names[0])
     return current_settings().deployment_name
 
 

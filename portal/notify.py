@@ -193,7 +193,8 @@ def _claim(message_id: uuid.UUID) -> bool:
 
 def _send(message_id: uuid.UUID, transport: Transport, settings: Settings) -> int:
     message = db.session.get(OutboxMessage, message_id)
-    assert message is not None
+    if message is None:
+        return 0
     message.attempts += 1
     try:
         transport.send(message, settings)
@@ -202,8 +203,9 @@ def _send(message_id: uuid.UUID, transport: Transport, settings: Settings) -> in
         message.status = (
             OutboxStatus.FAILED if message.attempts >= MAX_ATTEMPTS else OutboxStatus.PENDING
         )
-        log.warning("E-mail %s not sent (%s), attempt %d", message.id, message.last_error,
-                    message.attempts)
+        log.warning(
+            "E-mail %s not sent (%s), attempt %d", message.id, message.last_error, message.attempts
+        )
         db.session.commit()
         return 0
     message.status = OutboxStatus.SENT

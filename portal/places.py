@@ -34,7 +34,8 @@ def place_at(authority_id: uuid.UUID | None, organisation_id: uuid.UUID | None) 
     return place
 
 
-def is_in(row_authority_id: uuid.UUID | None, row_organisation_id: uuid.UUID | None,
-          place: Place) -> bool:
+def is_in(
+    row_authority_id: uuid.UUID | None, row_organisation_id: uuid.UUID | None, place: Place
+) -> bool:
     ids = place_ids(place)
     return (row_authority_id, row_organisation_id) == (ids["authority_id"], ids["organisation_id"])

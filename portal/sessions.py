@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Request, Response, abort, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import CallbackDict
 
@@ -32,6 +32,7 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 USER_ID_KEY = "_user_id"  # where Flask-Login keeps the signed-in user's id
 
 serializer = TaggedJSONSerializer()
+SESSIONS = cast(Table, WebSession.__table__)
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -85,7 +86,7 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token:
             return ServerSession()
-        table = WebSession.__table__
+        table = SESSIONS
         try:
             with db.engine.connect() as connection:
                 row = connection.execute(
@@ -112,8 +113,7 @@ class DatabaseSessionInterface(SessionInterface):
         )
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        assert isinstance(session, ServerSession)
-        if session.unavailable:
+        if not isinstance(session, ServerSession) or session.unavailable:
             return
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
@@ -138,7 +138,7 @@ class DatabaseSessionInterface(SessionInterface):
             if not session:
                 return  # nothing worth remembering: no row, no cookie
             session.token = new_token()
-            self._insert(session, now)
+            self._insert(session, session.token, now)
             response.set_cookie(
                 name,
                 session.token,
@@ -152,17 +152,16 @@ class DatabaseSessionInterface(SessionInterface):
             return
         last_seen = session.last_seen_at or now
         if session.modified or now - last_seen > TOUCH_INTERVAL:
-            self._update(session, now)
+            self._update(session, session.token, now)
         response.vary.add("Cookie")
 
     # The three writes, each in its own short transaction.
 
-    def _insert(self, session: ServerSession, now: datetime) -> None:
-        assert session.token is not None
+    def _insert(self, session: ServerSession, token: str, now: datetime) -> None:
         with db.engine.begin() as connection:
             connection.execute(
-                insert(WebSession.__table__).values(
-                    token_hash=hash_token(session.token),
+                insert(SESSIONS).values(
+                    token_hash=hash_token(token),
                     user_id=_user_id(session),
                     data=serializer.dumps(dict(session)).encode(),
                     created_at=now,
@@ -170,13 +169,12 @@ class DatabaseSessionInterface(SessionInterface):
                 )
             )
 
-    def _update(self, session: ServerSession, now: datetime) -> None:
-        assert session.token is not None
-        table = WebSession.__table__
+    def _update(self, session: ServerSession, token: str, now: datetime) -> None:
+        table = SESSIONS
         with db.engine.begin() as connection:
             connection.execute(
                 update(table)
-                .where(table.c.token_hash == hash_token(session.token))
+                .where(table.c.token_hash == hash_token(token))
                 .values(
                     user_id=_user_id(session),
                     data=serializer.dumps(dict(session)).encode(),
@@ -185,7 +183,7 @@ class DatabaseSessionInterface(SessionInterface):
             )
 
     def _delete(self, token: str) -> None:
-        table = WebSession.__table__
+        table = SESSIONS
         with db.engine.begin() as connection:
             connection.execute(delete(table).where(table.c.token_hash == hash_token(token)))
 

@@ -13,7 +13,7 @@ from tests.pagecheck import check_page
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-class PageProblem(AssertionError):
+class PageCheckError(AssertionError):
     pass
 
 
@@ -35,17 +35,19 @@ class PortalClient(FlaskClient):
             if self.check_pages:
                 problems = check_page(html, response.headers.get("Content-Security-Policy"))
                 if problems:
-                    raise PageProblem(f"{response.request.path}: " + "; ".join(problems))
+                    raise PageCheckError(f"{response.request.path}: " + "; ".join(problems))
         return response
 
-    def submit(self, url: str, data: dict[str, Any] | None = None, *,
-               follow_redirects: bool = False) -> TestResponse:
+    def submit(
+        self, url: str, data: dict[str, Any] | None = None, *, follow_redirects: bool = False
+    ) -> TestResponse:
         """GET the form's page (as a browser would), then POST it with its CSRF token."""
         self.get(url)
         return self.post_form(url, data, follow_redirects=follow_redirects)
 
-    def post_form(self, url: str, data: dict[str, Any] | None = None, *,
-                  follow_redirects: bool = False) -> TestResponse:
+    def post_form(
+        self, url: str, data: dict[str, Any] | None = None, *, follow_redirects: bool = False
+    ) -> TestResponse:
         """POST with the CSRF token from the last page seen (a button on a list page)."""
         assert self.csrf_token, "no page with a CSRF token has been seen yet"
         payload = {"csrf_token": self.csrf_token, **(data or {})}

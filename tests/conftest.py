@@ -33,8 +33,11 @@ from tests.postgres import create_database, server_from_environment, throwaway_s
 
 # One secret for the run: apps made by make_app stand for other workers of one deployment.
 TEST_SECRET_KEY = secrets.token_urlsafe(48)
-BACKENDS = [name.strip() for name in
-            os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",") if name]
+BACKENDS = [
+    name.strip()
+    for name in os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if name
+]
 
 
 @dataclass

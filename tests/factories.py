@@ -69,13 +69,16 @@ def make_organisation(
     number = next(_counter)
     with app.app_context():
         organisation = Organisation(
-            id=uuid.uuid4(), name=name or f"Test Primary School {number}", type=type,
+            id=uuid.uuid4(),
+            name=name or f"Test Primary School {number}",
+            type=type,
             sector=sector,
         )
         db.session.add(organisation)
         for authority_id in authority_ids:
-            db.session.add(OrganisationAuthority(organisation_id=organisation.id,
-                                                 authority_id=authority_id))
+            db.session.add(
+                OrganisationAuthority(organisation_id=organisation.id, authority_id=authority_id)
+            )
         db.session.commit()
         return organisation.id
 
@@ -112,11 +115,23 @@ def make_account(
         return Account(user.id, email, full_name, PASSWORD, secret)
 
 
-def add_role(app: Flask, account: Account, role: Role, *, authority_id: uuid.UUID | None = None,
-             organisation_id: uuid.UUID | None = None) -> None:
+def add_role(
+    app: Flask,
+    account: Account,
+    role: Role,
+    *,
+    authority_id: uuid.UUID | None = None,
+    organisation_id: uuid.UUID | None = None,
+) -> None:
     with app.app_context():
-        db.session.add(Membership(user_id=account.id, role=role, authority_id=authority_id,
-                                  organisation_id=organisation_id))
+        db.session.add(
+            Membership(
+                user_id=account.id,
+                role=role,
+                authority_id=authority_id,
+                organisation_id=organisation_id,
+            )
+        )
         db.session.commit()
 
 
@@ -136,8 +151,9 @@ def fresh_code(app: Flask, user_id: uuid.UUID, secret: str) -> str:
         time.sleep(1)
 
 
-def sign_in(client: PortalClient, app: Flask, account: Account, *,
-            next_path: str | None = None) -> TestResponse:
+def sign_in(
+    client: PortalClient, app: Flask, account: Account, *, next_path: str | None = None
+) -> TestResponse:
     """The whole sign-in through HTTP: password, then a fresh authenticator code."""
     url = "/sign-in" + (f"?next={next_path}" if next_path else "")
     response = client.submit(url, {"email": account.email, "password": account.password})

@@ -14,10 +14,28 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-CROWN_MARKERS = ("govuk-header__logotype", "govuk-logo", "govuk-footer__copyright-logo",
-                 "GDS Transport", "govuk-crest")
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-        "source", "track", "wbr"}
+CROWN_MARKERS = (
+    "govuk-header__logotype",
+    "govuk-logo",
+    "govuk-footer__copyright-logo",
+    "GDS Transport",
+    "govuk-crest",
+)
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 @dataclass
@@ -36,6 +54,7 @@ class Page(HTMLParser):
     problems: list[str] = field(default_factory=list)
     forms: list[_Form] = field(default_factory=list)
     _in_title: bool = False
+    _svg_depth: int = 0
     _title_text: str = ""
 
     def __post_init__(self) -> None:
@@ -43,7 +62,7 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if "id" in attributes and attributes["id"]:
+        if attributes.get("id"):
             self.ids.append(attributes["id"])
         if tag == "label" and attributes.get("for"):
             self.references.append(("label for", attributes["for"] or ""))
@@ -55,7 +74,9 @@ class Page(HTMLParser):
         for name in attributes:
             if name.startswith("on"):
                 self.problems.append(f"<{tag}> has an inline event handler {name}")
-        if tag == "title":
+        if tag == "svg":
+            self._svg_depth += 1
+        if tag == "title" and not self._svg_depth:
             self._in_title = True
             self._title_text = ""
         if tag == "h1":
@@ -64,12 +85,18 @@ class Page(HTMLParser):
             self.scripts.append(attributes)
         if tag == "form":
             self.forms.append(_Form(method=(attributes.get("method") or "get").lower()))
-        if (tag == "input" and attributes.get("name") == "csrf_token" and self.forms
-                and attributes.get("value")):
+        if (
+            tag == "input"
+            and attributes.get("name") == "csrf_token"
+            and self.forms
+            and attributes.get("value")
+        ):
             self.forms[-1].has_token = True
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
+        if tag == "svg":
+            self._svg_depth -= 1
+        if tag == "title" and self._in_title:
             self._in_title = False
             self.titles.append(self._title_text.strip())
 

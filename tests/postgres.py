@@ -63,15 +63,38 @@ def throwaway_server() -> Iterator[str]:
     port = _free_port()
     try:
         subprocess.run(
-            _as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                          "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
         subprocess.run(
-            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "log"),
-                          "-w", "-o", f"-h 127.0.0.1 -p {port} -k {workdir} -c fsync=off "
-                          "-c synchronous_commit=off -c full_page_writes=off", "start"]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(workdir / "log"),
+                    "-w",
+                    "-o",
+                    f"-h 127.0.0.1 -p {port} -k {workdir} -c fsync=off "
+                    "-c synchronous_commit=off -c full_page_writes=off",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     finally:
@@ -84,9 +107,7 @@ def throwaway_server() -> Iterator[str]:
 
 def create_database(server_url: str, name: str) -> str:
     """A fresh, empty database on the server; returns its SQLAlchemy URL."""
-    plain = make_url(server_url).set(drivername="postgresql").render_as_string(
-        hide_password=False
-    )
+    plain = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
-from wtforms import RadioField, SelectField, SelectMultipleField, StringField
+from govuk_frontend_wtf.wtforms_widgets import GovSelect
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from portal.fields import (
+    NAME_MAX_LENGTH,
     Checkboxes,
+    ChoiceField,
     Form,
+    MultipleChoiceField,
+    RadioChoiceField,
     Radios,
     choices_of,
     email_field,
     full_name_field,
     submit_field,
+    text_field,
 )
 from portal.models import Organisation, Role
 from portal.vocabulary import MeetingName, OrganisationType, SectorGroup
@@ -26,8 +31,8 @@ def _role_choices(roles: tuple[Role, ...]) -> list[SelectChoice]:
     return [SelectChoice(role.value, role.label) for role in roles]
 
 
-def roles_field() -> SelectMultipleField:
-    return SelectMultipleField(
+def roles_field() -> MultipleChoiceField:
+    return MultipleChoiceField(
         "Roles",
         widget=Checkboxes(),
         choices=[],
@@ -64,31 +69,27 @@ class ConfirmForm(Form):
 
 
 class AuthoritySettingsForm(Form):
-    display_name = StringField(
+    display_name = text_field(
         "Name shown in the portal",
+        required="Enter the name shown in the portal",
+        max_length=NAME_MAX_LENGTH,
+        thing="The name",
         description="For example, Brookfield Borough Council",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter the name shown in the portal"),
-            Length(max=200, message="The name must be 200 characters or fewer"),
-        ],
     )
-    meeting_name = RadioField(
+    meeting_name = RadioChoiceField(
         "What do you call the allegations meeting?",
         widget=Radios(),
         choices=choices_of(MeetingName),
         validators=[InputRequired(message="Select what you call the allegations meeting")],
     )
-    privacy_notice_url = StringField(
+    privacy_notice_url = text_field(
         "Privacy notice web address",
+        required="Enter the web address of your privacy notice",
+        max_length=500,
+        thing="The web address",
         description="The page on your council's website, starting https://",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter the web address of your privacy notice"),
-            Length(max=500, message="The web address must be 500 characters or fewer"),
-        ],
     )
-    minutes_working_days = RadioField(
+    minutes_working_days = RadioChoiceField(
         "Minutes are sent within",
         widget=Radios(),
         choices=[SelectChoice("10", "10 working days"), SelectChoice("15", "15 working days")],
@@ -105,21 +106,19 @@ class AuthoritySettingsForm(Form):
 
 
 class OrganisationForm(Form):
-    name = StringField(
+    name = text_field(
         "Organisation name",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter the organisation's name"),
-            Length(max=200, message="The name must be 200 characters or fewer"),
-        ],
+        required="Enter the organisation's name",
+        max_length=NAME_MAX_LENGTH,
+        thing="The name",
     )
-    type = RadioField(
+    type = RadioChoiceField(
         "What kind of organisation is it?",
         widget=Radios(),
         choices=choices_of(OrganisationType),
         validators=[InputRequired(message="Select what kind of organisation it is")],
     )
-    sector = SelectField(
+    sector = ChoiceField(
         "Sector",
         description="The sector its staff and volunteers work in",
         widget=GovSelect(),
@@ -130,7 +129,7 @@ class OrganisationForm(Form):
 
 
 class LinkOrganisationForm(Form):
-    organisation = SelectField(
+    organisation = ChoiceField(
         "Organisation",
         widget=GovSelect(),
         choices=[],

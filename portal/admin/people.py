@@ -1,11 +1,13 @@
 """The people pages shared by an authority's staff and an organisation's members.
 
-Called only from routes in views.py that have already checked access and resolved the
-place; each handler renders or redirects.
+views.py routes each handler once per section under that section's permission; the
+``requires`` decorator has already checked access and passes the place (``authority``
+or ``organisation``) in. Each handler renders or redirects.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
@@ -16,12 +18,14 @@ from portal.access import Permission
 from portal.admin import service
 from portal.admin.forms import ConfirmForm, InviteForm, RolesForm
 from portal.admin.service import AdminError
-from portal.places import Place, place_name
 from portal.auth import invitations, mfa
 from portal.auth.views import address_hash
 from portal.extensions import db
-from portal.models import Authority, Invitation, User
+from portal.models import Authority, Organisation, User
+from portal.places import Place, place_name
 
+STAFF = Permission.AUTHORITY_STAFF_MANAGE
+MEMBERS = Permission.ORGANISATION_MEMBERS_MANAGE
 ACTIONS = {
     "deactivate": "Deactivate",
     "reactivate": "Reactivate",
@@ -29,25 +33,31 @@ ACTIONS = {
 }
 
 
+PAGES = {
+    "people": "",
+    "invite": "_invite",
+    "person": "_person",
+    "action": "_person_action",
+    "invitation": "_invitation_action",
+}
+
+
 def url_for_place(place: Place, page: str, **values: Any) -> str:
     """URLs for the people pages of either kind of place."""
     if isinstance(place, Authority):
-        endpoint = {
-            "people": "admin.staff",
-            "invite": "admin.staff_invite",
-            "person": "admin.staff_member",
-            "action": "admin.staff_member_action",
-            "invitation": "admin.staff_invitation_action",
-        }[page]
-        return url_for(endpoint, authority_id=place.id, **values)
-    endpoint = {
-        "people": "admin.members",
-        "invite": "admin.members_invite",
-        "person": "admin.member",
-        "action": "admin.member_action",
-        "invitation": "admin.members_invitation_action",
-    }[page]
-    return url_for(endpoint, organisation_id=place.id, **values)
+        return url_for(f"admin.staff{PAGES[page]}", authority_id=place.id, **values)
+    return url_for(f"admin.members{PAGES[page]}", organisation_id=place.id, **values)
+
+
+def _place(scope: dict[str, Any]) -> Place:
+    place = scope.get("authority") or scope.get("organisation")
+    if not isinstance(place, (Authority, Organisation)):
+        raise TypeError("a people page was routed without its access decorator")
+    return place
+
+
+def _permission(place: Place) -> Permission:
+    return STAFF if isinstance(place, Authority) else MEMBERS
 
 
 def _context(place: Place) -> dict[str, Any]:
@@ -59,7 +69,8 @@ def _context(place: Place) -> dict[str, Any]:
     }
 
 
-def list_people(user: User, place: Place) -> ResponseReturnValue:
+def list_people(user: User, **scope: Any) -> ResponseReturnValue:
+    place = _place(scope)
     query = access.staff_of(place) if isinstance(place, Authority) else access.members_of(place)
     people = db.session.scalars(query).all()
     pending = db.session.scalars(access.pending_invitations(place)).all()
@@ -79,8 +90,9 @@ def list_people(user: User, place: Place) -> ResponseReturnValue:
     )
 
 
-def invite_person(user: User, place: Place, permission: Permission) -> ResponseReturnValue:
-    form = InviteForm(roles=access.assignable_roles(permission))
+def invite_person(user: User, **scope: Any) -> ResponseReturnValue:
+    place = _place(scope)
+    form = InviteForm(roles=access.assignable_roles(_permission(place)))
     if form.validate_on_submit():
         try:
             invitations.invite(
@@ -95,24 +107,26 @@ def invite_person(user: User, place: Place, permission: Permission) -> ResponseR
             form.email.errors = [str(error)]
         else:
             flash(
-                f"Invitation sent to {form.full_name.data.strip()}. The link works for "
-                "72 hours.",
+                f"Invitation sent to {form.full_name.data.strip()}. The link works for 72 hours.",
                 "success",
             )
             return redirect(url_for_place(place, "people"))
     return render_template("admin/invite.html", form=form, **_context(place))
 
 
-def person(user: User, place: Place, permission: Permission, target: User) -> ResponseReturnValue:
+def person(user: User, user_id: uuid.UUID, **scope: Any) -> ResponseReturnValue:
+    place = _place(scope)
+    target = _person_in(place, user_id)
     current_roles = service.roles_in(target, place)
     form = RolesForm(
-        roles=access.assignable_roles(permission),
+        roles=access.assignable_roles(_permission(place)),
         data={"roles": [role.value for role in current_roles]},
     )
     if form.validate_on_submit():
         try:
-            service.change_roles(user, target, place, form.chosen_roles,
-                                 address_hash=address_hash())
+            service.change_roles(
+                user, target, place, form.chosen_roles, address_hash=address_hash()
+            )
         except AdminError as error:
             form.roles.errors = [str(error)]
         else:
@@ -130,8 +144,10 @@ def person(user: User, place: Place, permission: Permission, target: User) -> Re
     )
 
 
-def person_action(user: User, place: Place, target: User, action: str) -> ResponseReturnValue:
+def person_action(user: User, user_id: uuid.UUID, action: str, **scope: Any) -> ResponseReturnValue:
     """Deactivate, reactivate or reset an authenticator: a confirmation page, then POST."""
+    place = _place(scope)
+    target = _person_in(place, user_id)
     form = ConfirmForm()
     error = None
     if form.validate_on_submit():
@@ -158,20 +174,27 @@ def person_action(user: User, place: Place, target: User, action: str) -> Respon
     )
 
 
+def _person_in(place: Place, user_id: uuid.UUID) -> User:
+    if isinstance(place, Authority):
+        return access.staff_member_or_404(place, user_id)
+    return access.member_or_404(place, user_id)
+
+
 def _done_message(action: str, target: User) -> str:
     return {
         "deactivate": f"{target.full_name} can no longer sign in here.",
         "reactivate": f"{target.full_name} can sign in again.",
         "reset-authenticator": (
-            f"{target.full_name} will set up a new authenticator app the next time they "
-            "sign in."
+            f"{target.full_name} will set up a new authenticator app the next time they sign in."
         ),
     }[action]
 
 
 def invitation_action(
-    user: User, place: Place, invitation: Invitation, action: str
+    user: User, invitation_id: uuid.UUID, action: str, **scope: Any
 ) -> ResponseReturnValue:
+    place = _place(scope)
+    invitation = access.invitation_or_404(place, invitation_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         if action == "resend":

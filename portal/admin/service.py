@@ -32,6 +32,7 @@ from portal.places import Place, is_in, place_ids, place_name
 from portal.sessions import end_all_sessions_for
 from portal.vocabulary import MeetingName, OrganisationType, SectorGroup
 
+
 class AdminError(Exception):
     """A change refused for a reason the administrator can act on; worded for them."""
 
@@ -80,7 +81,6 @@ def create_authority(
     return authority
 
 
-
 def update_authority_settings(
     actor: User,
     authority: Authority,
@@ -99,8 +99,13 @@ def update_authority_settings(
         minutes_working_days=minutes_working_days,
     )
     if changes:
-        audit.record(AuditKind.AUTHORITY_SETTINGS_CHANGED, actor_id=actor.id,
-                     authority_id=authority.id, address_hash=address_hash, changed=changes)
+        audit.record(
+            AuditKind.AUTHORITY_SETTINGS_CHANGED,
+            actor_id=actor.id,
+            authority_id=authority.id,
+            address_hash=address_hash,
+            changed=changes,
+        )
     db.session.commit()
 
 
@@ -121,15 +126,18 @@ def _active_admins(place: Place) -> int:
     admin_role = Role.AUTHORITY_ADMIN if isinstance(place, Authority) else None
     if admin_role is None:
         return -1  # organisations may have no administrator: their authority manages them
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Membership)
-        .where(
-            Membership.authority_id == place.id,
-            Membership.role == admin_role,
-            Membership.deactivated_at.is_(None),
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.authority_id == place.id,
+                Membership.role == admin_role,
+                Membership.deactivated_at.is_(None),
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def _check_keeps_an_admin(place: Place) -> None:
@@ -191,16 +199,26 @@ def deactivate(actor: User, target: User, place: Place, *, address_hash: str | N
     _check_keeps_an_admin(place)
     if not target.is_active:
         end_all_sessions_for(target.id)
-    audit.record(AuditKind.MEMBERSHIP_DEACTIVATED, actor_id=actor.id, target_user_id=target.id,
-                 address_hash=address_hash, **place_ids(place))
+    audit.record(
+        AuditKind.MEMBERSHIP_DEACTIVATED,
+        actor_id=actor.id,
+        target_user_id=target.id,
+        address_hash=address_hash,
+        **place_ids(place),
+    )
     db.session.commit()
 
 
 def reactivate(actor: User, target: User, place: Place, *, address_hash: str | None = None) -> None:
     for membership in memberships_in(target, place):
         membership.deactivated_at = None
-    audit.record(AuditKind.MEMBERSHIP_REACTIVATED, actor_id=actor.id, target_user_id=target.id,
-                 address_hash=address_hash, **place_ids(place))
+    audit.record(
+        AuditKind.MEMBERSHIP_REACTIVATED,
+        actor_id=actor.id,
+        target_user_id=target.id,
+        address_hash=address_hash,
+        **place_ids(place),
+    )
     db.session.commit()
 
 
@@ -218,8 +236,13 @@ def reset_authenticator(
     target.mfa_enrolled_at = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == target.id))
     end_all_sessions_for(target.id)
-    audit.record(AuditKind.MFA_RESET, actor_id=actor.id, target_user_id=target.id,
-                 address_hash=address_hash, **place_ids(place))
+    audit.record(
+        AuditKind.MFA_RESET,
+        actor_id=actor.id,
+        target_user_id=target.id,
+        address_hash=address_hash,
+        **place_ids(place),
+    )
     db.session.commit()
 
 
@@ -249,10 +272,7 @@ def create_organisation(
         )
     organisation = Organisation(id=uuid.uuid4(), name=name.strip(), type=type, sector=sector)
     db.session.add(organisation)
-    db.session.add(OrganisationAuthority(organisation_id=organisation.id, authority_id=authority.id))
-    audit.record(AuditKind.ORGANISATION_CREATED, actor_id=actor.id, authority_id=authority.id,
-                 organisation_id=organisation.id, address_hash=address_hash)
-    db.session.commit()
+    _link(actor, authority, organisation, AuditKind.ORGANISATION_CREATED, address_hash)
     return organisation
 
 
@@ -266,15 +286,35 @@ def organisations_not_linked(authority: Authority) -> Sequence[Organisation]:
 
 
 def link_organisation(
-    actor: User, authority: Authority, organisation: Organisation,
-    *, address_hash: str | None = None,
+    actor: User,
+    authority: Authority,
+    organisation: Organisation,
+    *,
+    address_hash: str | None = None,
 ) -> None:
     already = db.session.get(OrganisationAuthority, (organisation.id, authority.id))
     if already is not None:
         raise AdminError(f"{organisation.name} already works with {authority.display_name}")
-    db.session.add(OrganisationAuthority(organisation_id=organisation.id, authority_id=authority.id))
-    audit.record(AuditKind.ORGANISATION_LINKED, actor_id=actor.id, authority_id=authority.id,
-                 organisation_id=organisation.id, address_hash=address_hash)
+    _link(actor, authority, organisation, AuditKind.ORGANISATION_LINKED, address_hash)
+
+
+def _link(
+    actor: User,
+    authority: Authority,
+    organisation: Organisation,
+    kind: AuditKind,
+    address_hash: str | None,
+) -> None:
+    db.session.add(
+        OrganisationAuthority(organisation_id=organisation.id, authority_id=authority.id)
+    )
+    audit.record(
+        kind,
+        actor_id=actor.id,
+        authority_id=authority.id,
+        organisation_id=organisation.id,
+        address_hash=address_hash,
+    )
     db.session.commit()
 
 
@@ -292,9 +332,13 @@ def update_organisation(
         raise AdminError(f"Another organisation is already called ‘{name.strip()}’")
     changes = _apply(organisation, name=name.strip(), type=type, sector=sector)
     if changes:
-        audit.record(AuditKind.ORGANISATION_UPDATED, actor_id=actor.id,
-                     organisation_id=organisation.id, address_hash=address_hash,
-                     changed=changes)
+        audit.record(
+            AuditKind.ORGANISATION_UPDATED,
+            actor_id=actor.id,
+            organisation_id=organisation.id,
+            address_hash=address_hash,
+            changed=changes,
+        )
     db.session.commit()
 
 
@@ -311,4 +355,4 @@ def member_counts(organisations: Iterable[Organisation]) -> dict[uuid.UUID, int]
         .where(Membership.organisation_id.in_(ids), Membership.deactivated_at.is_(None))
         .group_by(Membership.organisation_id)
     ).all()
-    return {organisation_id: count for organisation_id, count in rows}
+    return {organisation_id: count for organisation_id, count in rows if organisation_id}

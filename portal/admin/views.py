@@ -1,10 +1,9 @@
-"""Administration pages. An authority's staff and an organisation's members are the same
-pages over a different *place*: each route below declares its own access rule, then hands
-over to the shared handler in people.py."""
+"""Administration pages: authority settings, people, partner organisations."""
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -13,15 +12,11 @@ from portal import access
 from portal.access import Permission, requires, signed_in
 from portal.admin import bp, people, service
 from portal.admin.forms import AuthoritySettingsForm, LinkOrganisationForm, OrganisationForm
+from portal.admin.people import MEMBERS, STAFF
 from portal.auth.views import address_hash
 from portal.extensions import db
 from portal.models import Authority, Organisation, User
 from portal.vocabulary import MeetingName, OrganisationType, SectorGroup
-
-STAFF = Permission.AUTHORITY_STAFF_MANAGE
-MEMBERS = Permission.ORGANISATION_MEMBERS_MANAGE
-PERSON_ACTIONS = '<any("deactivate", "reactivate", "reset-authenticator"):action>'
-INVITATION_ACTIONS = '<any("resend", "cancel"):action>'
 
 
 @bp.route("/administration")
@@ -36,11 +31,10 @@ def index(user: User) -> ResponseReturnValue:
         db.session.get(Organisation, organisation_id)
         for organisation_id in access.organisations_where(user, MEMBERS)
     ]
-    places = [*authorities, *organisations]
+    places = [place for place in (*authorities, *organisations) if place is not None]
     if len(places) == 1:
         return redirect(people.url_for_place(places[0], "people"))
-    return render_template("admin/index.html", authorities=authorities,
-                           organisations=organisations)
+    return render_template("admin/index.html", authorities=authorities, organisations=organisations)
 
 
 # An authority's settings
@@ -72,88 +66,47 @@ def authority_settings(user: User, authority: Authority) -> ResponseReturnValue:
     return render_template("admin/authority_settings.html", form=form, authority=authority)
 
 
-# An authority's staff
+# People: an authority's staff and an organisation's members are the same pages over a
+# different place. Each section's routes are declared here with the section's permission
+# (organisation members are managed by their organisation administrators, and by the
+# administrators of authorities the organisation works with).
 
 
-@bp.route("/authorities/<uuid:authority_id>/staff")
-@requires(STAFF)
-def staff(user: User, authority: Authority) -> ResponseReturnValue:
-    return people.list_people(user, authority)
+@dataclass(frozen=True)
+class PeopleSection:
+    name: str  # endpoint prefix: admin.staff, admin.staff_invite, ...
+    place_url: str
+    permission: Permission
 
 
-@bp.route("/authorities/<uuid:authority_id>/staff/invite", methods=["GET", "POST"])
-@requires(STAFF)
-def staff_invite(user: User, authority: Authority) -> ResponseReturnValue:
-    return people.invite_person(user, authority, STAFF)
+PEOPLE_SECTIONS = (
+    PeopleSection("staff", "/authorities/<uuid:authority_id>", STAFF),
+    PeopleSection("members", "/organisations/<uuid:organisation_id>", MEMBERS),
+)
+PERSON_ACTIONS = '<any("deactivate", "reactivate", "reset-authenticator"):action>'
+INVITATION_ACTIONS = '<any("resend", "cancel"):action>'
 
-
-@bp.route("/authorities/<uuid:authority_id>/staff/<uuid:user_id>", methods=["GET", "POST"])
-@requires(STAFF)
-def staff_member(user: User, authority: Authority, user_id: uuid.UUID) -> ResponseReturnValue:
-    return people.person(user, authority, STAFF, access.staff_member_or_404(authority, user_id))
-
-
-@bp.route("/authorities/<uuid:authority_id>/staff/<uuid:user_id>/" + PERSON_ACTIONS,
-          methods=["GET", "POST"])
-@requires(STAFF)
-def staff_member_action(
-    user: User, authority: Authority, user_id: uuid.UUID, action: str
-) -> ResponseReturnValue:
-    target = access.staff_member_or_404(authority, user_id)
-    return people.person_action(user, authority, target, action)
-
-
-@bp.route("/authorities/<uuid:authority_id>/invitations/<uuid:invitation_id>/"
-          + INVITATION_ACTIONS, methods=["POST"])
-@requires(STAFF)
-def staff_invitation_action(
-    user: User, authority: Authority, invitation_id: uuid.UUID, action: str
-) -> ResponseReturnValue:
-    invitation = access.invitation_or_404(authority, invitation_id)
-    return people.invitation_action(user, authority, invitation, action)
-
-
-# An organisation's members: the same pages, for organisation administrators and for the
-# administrators of authorities the organisation works with.
-
-
-@bp.route("/organisations/<uuid:organisation_id>/members")
-@requires(MEMBERS)
-def members(user: User, organisation: Organisation) -> ResponseReturnValue:
-    return people.list_people(user, organisation)
-
-
-@bp.route("/organisations/<uuid:organisation_id>/members/invite", methods=["GET", "POST"])
-@requires(MEMBERS)
-def members_invite(user: User, organisation: Organisation) -> ResponseReturnValue:
-    return people.invite_person(user, organisation, MEMBERS)
-
-
-@bp.route("/organisations/<uuid:organisation_id>/members/<uuid:user_id>",
-          methods=["GET", "POST"])
-@requires(MEMBERS)
-def member(user: User, organisation: Organisation, user_id: uuid.UUID) -> ResponseReturnValue:
-    return people.person(user, organisation, MEMBERS, access.member_or_404(organisation, user_id))
-
-
-@bp.route("/organisations/<uuid:organisation_id>/members/<uuid:user_id>/" + PERSON_ACTIONS,
-          methods=["GET", "POST"])
-@requires(MEMBERS)
-def member_action(
-    user: User, organisation: Organisation, user_id: uuid.UUID, action: str
-) -> ResponseReturnValue:
-    target = access.member_or_404(organisation, user_id)
-    return people.person_action(user, organisation, target, action)
-
-
-@bp.route("/organisations/<uuid:organisation_id>/invitations/<uuid:invitation_id>/"
-          + INVITATION_ACTIONS, methods=["POST"])
-@requires(MEMBERS)
-def members_invitation_action(
-    user: User, organisation: Organisation, invitation_id: uuid.UUID, action: str
-) -> ResponseReturnValue:
-    invitation = access.invitation_or_404(organisation, invitation_id)
-    return people.invitation_action(user, organisation, invitation, action)
+for section in PEOPLE_SECTIONS:
+    guard = requires(section.permission)
+    people_url = f"{section.place_url}/{section.name}"
+    for url, page, handler, methods in (
+        (people_url, "", people.list_people, ["GET"]),
+        (f"{people_url}/invite", "_invite", people.invite_person, ["GET", "POST"]),
+        (f"{people_url}/<uuid:user_id>", "_person", people.person, ["GET", "POST"]),
+        (
+            f"{people_url}/<uuid:user_id>/{PERSON_ACTIONS}",
+            "_person_action",
+            people.person_action,
+            ["GET", "POST"],
+        ),
+        (
+            f"{section.place_url}/invitations/<uuid:invitation_id>/{INVITATION_ACTIONS}",
+            "_invitation_action",
+            people.invitation_action,
+            ["POST"],
+        ),
+    ):
+        bp.add_url_rule(url, f"{section.name}{page}", guard(handler), methods=methods)
 
 
 # Partner organisations of an authority
@@ -172,6 +125,14 @@ def organisations(user: User, authority: Authority) -> ResponseReturnValue:
     )
 
 
+def _organisation_answers(form: OrganisationForm) -> dict[str, Any]:
+    return {
+        "name": form.name.data,
+        "type": OrganisationType(form.type.data),
+        "sector": SectorGroup(form.sector.data),
+    }
+
+
 @bp.route("/authorities/<uuid:authority_id>/organisations/new", methods=["GET", "POST"])
 @requires(Permission.AUTHORITY_ORGANISATIONS_MANAGE)
 def organisation_new(user: User, authority: Authority) -> ResponseReturnValue:
@@ -179,25 +140,19 @@ def organisation_new(user: User, authority: Authority) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             organisation = service.create_organisation(
-                user,
-                authority,
-                name=form.name.data,
-                type=OrganisationType(form.type.data),
-                sector=SectorGroup(form.sector.data),
-                address_hash=address_hash(),
+                user, authority, address_hash=address_hash(), **_organisation_answers(form)
             )
         except service.AdminError as error:
             form.name.errors = [str(error)]
         else:
-            flash(f"{organisation.name} has been added. Invite its first administrator.",
-                  "success")
+            flash(f"{organisation.name} has been added. Invite its first administrator.", "success")
             return redirect(url_for("admin.members", organisation_id=organisation.id))
-    return render_template("admin/organisation_form.html", form=form, authority=authority,
-                           organisation=None)
+    return render_template(
+        "admin/organisation_form.html", form=form, authority=authority, organisation=None
+    )
 
 
-@bp.route("/authorities/<uuid:authority_id>/organisations/add-existing",
-          methods=["GET", "POST"])
+@bp.route("/authorities/<uuid:authority_id>/organisations/add-existing", methods=["GET", "POST"])
 @requires(Permission.AUTHORITY_ORGANISATIONS_MANAGE)
 def organisation_link(user: User, authority: Authority) -> ResponseReturnValue:
     candidates = list(service.organisations_not_linked(authority))
@@ -211,8 +166,9 @@ def organisation_link(user: User, authority: Authority) -> ResponseReturnValue:
         else:
             flash(f"{chosen.name} now works with {authority.display_name}.", "success")
             return redirect(url_for("admin.organisations", authority_id=authority.id))
-    return render_template("admin/organisation_link.html", form=form, authority=authority,
-                           candidates=candidates)
+    return render_template(
+        "admin/organisation_link.html", form=form, authority=authority, candidates=candidates
+    )
 
 
 @bp.route("/organisations/<uuid:organisation_id>", methods=["GET", "POST"])
@@ -228,17 +184,13 @@ def organisation(user: User, organisation: Organisation) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             service.update_organisation(
-                user,
-                organisation,
-                name=form.name.data,
-                type=OrganisationType(form.type.data),
-                sector=SectorGroup(form.sector.data),
-                address_hash=address_hash(),
+                user, organisation, address_hash=address_hash(), **_organisation_answers(form)
             )
         except service.AdminError as error:
             form.name.errors = [str(error)]
         else:
             flash("Organisation details saved.", "success")
             return redirect(url_for("admin.organisation", organisation_id=organisation.id))
-    return render_template("admin/organisation_form.html", form=form, authority=None,
-                           organisation=organisation)
+    return render_template(
+        "admin/organisation_form.html", form=form, authority=None, organisation=organisation
+    )

@@ -33,7 +33,7 @@ def invite(
     email: str,
     full_name: str,
     roles: Sequence[Role],
-    place: Authority | Organisation,
+    place: Place,
     address_hash: str | None = None,
 ) -> Invitation:
     """Invite someone; any earlier pending invitation of theirs to the same place is
@@ -49,11 +49,10 @@ def invite(
             f"{existing.full_name} already has an account here. Change their roles from "
             "their page instead"
         )
-    for earlier in db.session.scalars(
-        pending_invitations(place).where(Invitation.email == email)
-    ):
+    for earlier in db.session.scalars(pending_invitations(place).where(Invitation.email == email)):
         earlier.revoked_at = utcnow()
     token = new_token()
+    now = utcnow()
     invitation = Invitation(
         id=uuid.uuid4(),
         token_hash=hash_token(token),
@@ -62,7 +61,8 @@ def invite(
         role_values=[role.value for role in roles],
         **place_ids(place),
         invited_by_id=actor.id if actor else None,
-        expires_at=utcnow() + current_settings().invitation_lifetime,
+        created_at=now,
+        expires_at=now + current_settings().invitation_lifetime,
     )
     db.session.add(invitation)
     _send(invitation, token, existing_user=existing is not None)
@@ -87,19 +87,28 @@ def resend(invitation: Invitation, *, actor: User, address_hash: str | None = No
     invitation.expires_at = utcnow() + current_settings().invitation_lifetime
     existing = db.session.scalars(select(User).where(User.email == invitation.email)).first()
     _send(invitation, token, existing_user=existing is not None)
-    audit.record(AuditKind.INVITATION_SENT, actor_id=actor.id,
-                 authority_id=invitation.authority_id,
-                 organisation_id=invitation.organisation_id, address_hash=address_hash,
-                 invitation_id=invitation.id, resent=True)
+    audit.record(
+        AuditKind.INVITATION_SENT,
+        actor_id=actor.id,
+        authority_id=invitation.authority_id,
+        organisation_id=invitation.organisation_id,
+        address_hash=address_hash,
+        invitation_id=invitation.id,
+        resent=True,
+    )
     db.session.commit()
 
 
 def revoke(invitation: Invitation, *, actor: User, address_hash: str | None = None) -> None:
     invitation.revoked_at = utcnow()
-    audit.record(AuditKind.INVITATION_REVOKED, actor_id=actor.id,
-                 authority_id=invitation.authority_id,
-                 organisation_id=invitation.organisation_id, address_hash=address_hash,
-                 invitation_id=invitation.id)
+    audit.record(
+        AuditKind.INVITATION_REVOKED,
+        actor_id=actor.id,
+        authority_id=invitation.authority_id,
+        organisation_id=invitation.organisation_id,
+        address_hash=address_hash,
+        invitation_id=invitation.id,
+    )
     db.session.commit()
 
 

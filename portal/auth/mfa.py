@@ -40,9 +40,9 @@ def provisioning_uri(secret: str, account_name: str, issuer: str) -> str:
 
 def qr_code_svg(uri: str, label: str) -> Markup:
     """The QR code as inline SVG, made on the server (no third-party image service)."""
-    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, title=label)
-    # segno writes only a path from the encoded bits and the title we give it, so this
-    # markup cannot carry user text; mark it up as an image for screen readers.
+    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4)
+    # segno writes only a path drawn from the encoded bits, so this markup cannot carry
+    # user text; it is marked up as an image with our label for screen readers.
     accessible = Markup('<svg role="img" aria-label="{}" ').format(label)
     return Markup(svg.replace("<svg ", accessible, 1))  # noqa: S704 (see above)
 

@@ -65,16 +65,30 @@ def password_problem(password: str, *, personal: Iterable[str] = ()) -> str | No
         return f"Password must be {MAX_LENGTH} characters or fewer"
     if password.lower() in COMMON_PASSWORDS:
         return "This password is too common. Choose a password that is harder to guess"
+    squashed = _letters_and_digits(password)
+    if any(len(piece) >= 4 and piece in squashed for piece in _personal_pieces(personal)):
+        return "Your password must not contain your name or email address"
     words = [part for value in personal for part in _words(value)]
     estimate = zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=words, max_length=ESTIMATE_LENGTH)
     if estimate["score"] < MIN_SCORE:
         warning = estimate["feedback"]["warning"]
         advice = f" ({warning.rstrip('.')})" if warning else ""
-        return (
-            "Choose a password that is harder to guess, for example 3 random words"
-            f"{advice}"
-        )
+        return f"Choose a password that is harder to guess, for example 3 random words{advice}"
     return None
+
+
+def _letters_and_digits(value: str) -> str:
+    return "".join(character for character in value.lower() if character.isalnum())
+
+
+def _personal_pieces(personal: Iterable[str]) -> list[str]:
+    """The person's e-mail name, whole name, and each long part of their name."""
+    pieces = []
+    for value in personal:
+        local = value.split("@", 1)[0]
+        pieces.append(_letters_and_digits(local))
+        pieces.extend(_letters_and_digits(word) for word in local.replace(".", " ").split())
+    return pieces
 
 
 def _words(value: str) -> list[str]:

@@ -58,10 +58,15 @@ def check_password(email: str, password: str, *, address_hash: str) -> CheckResu
         )
         db.session.commit()
         return CheckResult(Outcome.WRONG)
-    assert user is not None and user.password_hash is not None
+    if user is None or user.password_hash is None:  # verify_password refused these
+        return CheckResult(Outcome.WRONG)
     if not user.is_active:
-        audit.record(AuditKind.SIGN_IN_FAILED, target_user_id=user.id,
-                     address_hash=address_hash, reason="inactive")
+        audit.record(
+            AuditKind.SIGN_IN_FAILED,
+            target_user_id=user.id,
+            address_hash=address_hash,
+            reason="inactive",
+        )
         db.session.commit()
         return CheckResult(Outcome.INACTIVE, user)
     if passwords.needs_rehash(user.password_hash):
@@ -77,28 +82,37 @@ def check_second_factor(
     outcome = confirm_code(user, code, address_hash=address_hash, recovery=recovery)
     if outcome is Outcome.OK:
         if recovery:
-            audit.record(AuditKind.RECOVERY_CODE_USED, actor_id=user.id,
-                         target_user_id=user.id, address_hash=address_hash)
+            audit.own_account(
+                AuditKind.RECOVERY_CODE_USED,
+                user.id,
+                address_hash,
+            )
         _signed_in(user, address_hash, method="recovery_code" if recovery else "totp")
     return outcome
 
 
-def confirm_code(
-    user: User, code: str, *, address_hash: str, recovery: bool = False
-) -> Outcome:
+def confirm_code(user: User, code: str, *, address_hash: str, recovery: bool = False) -> Outcome:
     """Check a code, once, under the sign-in throttle. Commits the code's use."""
     account_hash = throttle.account_key(user.email)
     if throttle.is_throttled(account_hash, address_hash):
-        audit.record(AuditKind.SIGN_IN_THROTTLED, target_user_id=user.id,
-                     address_hash=address_hash, stage="mfa")
+        audit.record(
+            AuditKind.SIGN_IN_THROTTLED,
+            target_user_id=user.id,
+            address_hash=address_hash,
+            stage="mfa",
+        )
         db.session.commit()
         return Outcome.THROTTLED
     accepted = mfa.consume_recovery_code(user, code) if recovery else mfa.consume_totp(user, code)
     if not accepted:
         db.session.rollback()
         throttle.record_failure(account_hash, address_hash)
-        audit.record(AuditKind.MFA_FAILED, target_user_id=user.id, address_hash=address_hash,
-                     method="recovery_code" if recovery else "totp")
+        audit.record(
+            AuditKind.MFA_FAILED,
+            target_user_id=user.id,
+            address_hash=address_hash,
+            method="recovery_code" if recovery else "totp",
+        )
         db.session.commit()
         return Outcome.WRONG
     db.session.commit()
@@ -108,8 +122,12 @@ def confirm_code(
 def _signed_in(user: User, address_hash: str, *, method: str) -> None:
     throttle.clear_account(throttle.account_key(user.email))
     user.last_signed_in_at = utcnow()
-    audit.record(AuditKind.SIGN_IN_SUCCEEDED, actor_id=user.id, target_user_id=user.id,
-                 address_hash=address_hash, method=method)
+    audit.own_account(
+        AuditKind.SIGN_IN_SUCCEEDED,
+        user.id,
+        address_hash,
+        method=method,
+    )
     db.session.commit()
 
 
@@ -127,8 +145,12 @@ def save_authenticator(
     user.totp_secret = secret
     user.mfa_enrolled_at = utcnow()
     codes = mfa.replace_recovery_codes(user)
-    audit.record(AuditKind.MFA_ENROLLED, actor_id=user.id, target_user_id=user.id,
-                 address_hash=address_hash, replaced_previous=changing)
+    audit.own_account(
+        AuditKind.MFA_ENROLLED,
+        user.id,
+        address_hash,
+        replaced_previous=changing,
+    )
     if changing:
         db.session.commit()
     else:
@@ -138,15 +160,19 @@ def save_authenticator(
 
 def regenerate_recovery_codes(user: User, *, address_hash: str) -> list[str]:
     codes = mfa.replace_recovery_codes(user)
-    audit.record(AuditKind.RECOVERY_CODES_REGENERATED, actor_id=user.id,
-                 target_user_id=user.id, address_hash=address_hash)
+    audit.own_account(
+        AuditKind.RECOVERY_CODES_REGENERATED,
+        user.id,
+        address_hash,
+    )
     db.session.commit()
     return codes
 
 
 def record_sign_out(user: User, *, address_hash: str) -> None:
-    audit.record(AuditKind.SIGNED_OUT, actor_id=user.id, target_user_id=user.id,
-                 address_hash=address_hash)
+    audit.record(
+        AuditKind.SIGNED_OUT, actor_id=user.id, target_user_id=user.id, address_hash=address_hash
+    )
     db.session.commit()
 
 
@@ -164,12 +190,29 @@ def change_password(
     user: User, new_password: str, *, address_hash: str, current_session_token: str | None
 ) -> None:
     """The caller has checked the current password. Other sessions of the user end."""
+    _replace_password(
+        user,
+        new_password,
+        AuditKind.PASSWORD_CHANGED,
+        address_hash,
+        keep_session=current_session_token,
+    )
+
+
+def _replace_password(
+    user: User,
+    new_password: str,
+    kind: AuditKind,
+    address_hash: str,
+    keep_session: str | None = None,
+) -> None:
+    """New password; every other session of the user ends; the user is told by e-mail."""
     set_password(user, new_password)
-    end_all_sessions_for(user.id, keep_token=current_session_token)
-    audit.record(AuditKind.PASSWORD_CHANGED, actor_id=user.id, target_user_id=user.id,
-                 address_hash=address_hash)
-    notify.queue_email("password_changed", user.email, related_user_id=user.id,
-                       full_name=user.full_name)
+    end_all_sessions_for(user.id, keep_token=keep_session)
+    audit.own_account(kind, user.id, address_hash)
+    notify.queue_email(
+        "password_changed", user.email, related_user_id=user.id, full_name=user.full_name
+    )
     db.session.commit()
 
 
@@ -178,19 +221,28 @@ def request_password_reset(email: str, *, address_hash: str) -> None:
     otherwise (the page says the same either way)."""
     user = user_by_email(email)
     if user is None or not user.is_active:
-        audit.record(AuditKind.PASSWORD_RESET_REQUESTED, address_hash=address_hash,
-                     result="no_active_account")
+        audit.record(
+            AuditKind.PASSWORD_RESET_REQUESTED,
+            address_hash=address_hash,
+            result="no_active_account",
+        )
         db.session.commit()
         return
     token = new_token()
+    now = utcnow()
     reset = PasswordReset(
         token_hash=hash_token(token),
         user_id=user.id,
-        expires_at=utcnow() + current_settings().password_reset_lifetime,
+        created_at=now,
+        expires_at=now + current_settings().password_reset_lifetime,
     )
     db.session.add(reset)
-    audit.record(AuditKind.PASSWORD_RESET_REQUESTED, target_user_id=user.id,
-                 address_hash=address_hash, result="sent")
+    audit.record(
+        AuditKind.PASSWORD_RESET_REQUESTED,
+        target_user_id=user.id,
+        address_hash=address_hash,
+        result="sent",
+    )
     notify.queue_email(
         "password_reset",
         user.email,
@@ -238,13 +290,7 @@ def complete_password_reset(reset: PasswordReset, new_password: str, *, address_
     password is signed out. The user still needs their authenticator to sign in."""
     user = reset.user
     reset.used_at = utcnow()
-    set_password(user, new_password)
-    end_all_sessions_for(user.id)
-    audit.record(AuditKind.PASSWORD_RESET, actor_id=user.id, target_user_id=user.id,
-                 address_hash=address_hash)
-    notify.queue_email("password_changed", user.email, related_user_id=user.id,
-                       full_name=user.full_name)
-    db.session.commit()
+    _replace_password(user, new_password, AuditKind.PASSWORD_RESET, address_hash)
     return user
 
 

@@ -25,15 +25,18 @@ def address_key(address: str) -> str:
 
 def _failures(kind: ThrottleKey, key_hash: str) -> int:
     since = utcnow() - current_settings().sign_in_window
-    return db.session.scalar(
-        select(func.count())
-        .select_from(SignInAttempt)
-        .where(
-            SignInAttempt.key_kind == kind,
-            SignInAttempt.key_hash == key_hash,
-            SignInAttempt.attempted_at >= since,
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(SignInAttempt)
+            .where(
+                SignInAttempt.key_kind == kind,
+                SignInAttempt.key_hash == key_hash,
+                SignInAttempt.attempted_at >= since,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def is_throttled(account_hash: str, address_hash: str) -> bool:
@@ -46,10 +49,12 @@ def is_throttled(account_hash: str, address_hash: str) -> bool:
 
 def record_failure(account_hash: str, address_hash: str) -> None:
     now = utcnow()
-    db.session.add(SignInAttempt(key_kind=ThrottleKey.ACCOUNT, key_hash=account_hash,
-                                 attempted_at=now))
-    db.session.add(SignInAttempt(key_kind=ThrottleKey.ADDRESS, key_hash=address_hash,
-                                 attempted_at=now))
+    db.session.add(
+        SignInAttempt(key_kind=ThrottleKey.ACCOUNT, key_hash=account_hash, attempted_at=now)
+    )
+    db.session.add(
+        SignInAttempt(key_kind=ThrottleKey.ADDRESS, key_hash=address_hash, attempted_at=now)
+    )
 
 
 def clear_account(account_hash: str) -> None:

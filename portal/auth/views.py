@@ -37,7 +37,7 @@ from portal.sessions import ServerSession
 # half-done sign-in lasts this long.
 PENDING_LIFETIME = timedelta(minutes=10)
 PENDING_KEY = "auth_pending"
-ENROL_SECRET_KEY = "enrol_secret"
+ENROL_SECRET_KEY = "enrol_secret"  # noqa: S105 (a session key's name, not a secret)
 NEXT_KEY = "next"
 RESET_KEY = "password_reset_id"
 INVITATION_KEY = "invitation_id"
@@ -56,7 +56,8 @@ def address_hash() -> str:
 
 def _server_session() -> ServerSession:
     current = session._get_current_object()  # type: ignore[attr-defined]
-    assert isinstance(current, ServerSession)
+    if not isinstance(current, ServerSession):
+        raise RuntimeError("the portal's database session interface is not installed")
     return current
 
 
@@ -117,8 +118,7 @@ def sign_in() -> ResponseReturnValue:
         result = service.check_password(
             form.email.data, form.password.data, address_hash=address_hash()
         )
-        if result.outcome is Outcome.OK:
-            assert result.user is not None
+        if result.outcome is Outcome.OK and result.user is not None:
             _begin_pending(result.user)
             if result.user.mfa_enrolled:
                 return redirect(url_for("auth.security_code"))
@@ -148,7 +148,9 @@ def recovery_code() -> ResponseReturnValue:
     return _second_factor(RecoveryCodeForm(), recovery=True)
 
 
-def _second_factor(form: SecurityCodeForm | RecoveryCodeForm, *, recovery: bool) -> ResponseReturnValue:
+def _second_factor(
+    form: SecurityCodeForm | RecoveryCodeForm, *, recovery: bool
+) -> ResponseReturnValue:
     user = _pending_user()
     if user is None or not user.mfa_enrolled:
         return _restart("Sign in again to continue")
@@ -189,15 +191,19 @@ def set_up_authenticator() -> ResponseReturnValue:
         secret = session[ENROL_SECRET_KEY] = mfa.new_totp_secret()
     form = SecurityCodeForm()
     if form.validate_on_submit():
-        codes = service.save_authenticator(user, secret, form.code.data,
-                                           address_hash=address_hash())
+        codes = service.save_authenticator(
+            user, secret, form.code.data, address_hash=address_hash()
+        )
         if codes is not None:
             _finish_sign_in(user)
             return render_template("auth/recovery_codes.html", codes=codes, first_time=True)
-        form.code.errors = ["The security code is not right. Check the app shows the account "
-                            "you just added, wait for a new code and enter it"]
-    return render_template("auth/set_up_authenticator.html", form=form,
-                           **_enrolment_context(user, secret))
+        form.code.errors = [
+            "The security code is not right. Check the app shows the account "
+            "you just added, wait for a new code and enter it"
+        ]
+    return render_template(
+        "auth/set_up_authenticator.html", form=form, **_enrolment_context(user, secret)
+    )
 
 
 def _enrolment_context(user: User, secret: str) -> dict[str, Any]:
@@ -242,8 +248,9 @@ def forgot_password() -> ResponseReturnValue:
 @public
 def reset_link_sent() -> ResponseReturnValue:
     lifetime = current_settings().password_reset_lifetime
-    return render_template("auth/reset_link_sent.html",
-                           lifetime_hours=round(lifetime.total_seconds() / 3600))
+    return render_template(
+        "auth/reset_link_sent.html", lifetime_hours=round(lifetime.total_seconds() / 3600)
+    )
 
 
 @bp.route("/reset-password/<token>")
@@ -321,25 +328,31 @@ def accept_invitation() -> ResponseReturnValue:
         return render_template("auth/invitation_other_account.html", **context)
     form = NewPasswordForm(personal=(invitation.email, invitation.full_name))
     if form.validate_on_submit():
-        user = invitations.accept_as_new_user(invitation, form.password.data,
-                                              address_hash=address_hash())
+        user = invitations.accept_as_new_user(
+            invitation, form.password.data, address_hash=address_hash()
+        )
         session.pop(INVITATION_KEY, None)
         _begin_pending(user)
         return redirect(url_for("auth.set_up_authenticator"))
     return render_template("auth/accept_invitation.html", form=form, **context)
 
 
-def _accept_for_existing_account(invitation: Invitation, context: dict[str, Any]) -> ResponseReturnValue:
+def _accept_for_existing_account(
+    invitation: Invitation, context: dict[str, Any]
+) -> ResponseReturnValue:
     if not current_user.is_authenticated:
-        return render_template("auth/invitation_sign_in.html",
-                               sign_in_url=url_for("auth.sign_in", next=url_for("auth.accept_invitation")),
-                               **context)
+        return render_template(
+            "auth/invitation_sign_in.html",
+            sign_in_url=url_for("auth.sign_in", next=url_for("auth.accept_invitation")),
+            **context,
+        )
     if current_user.email != invitation.email:
         return render_template("auth/invitation_other_account.html", **context)
     form = ConfirmInvitationForm()
     if form.validate_on_submit():
-        invitations.accept_as_existing_user(invitation, current_user._get_current_object(),
-                                            address_hash=address_hash())
+        invitations.accept_as_existing_user(
+            invitation, current_user._get_current_object(), address_hash=address_hash()
+        )
         session.pop(INVITATION_KEY, None)
         flash(f"You now have access to {context['place']}.", "success")
         return redirect(url_for("main.home"))
@@ -352,8 +365,9 @@ def _accept_for_existing_account(invitation: Invitation, context: dict[str, Any]
 @bp.route("/account")
 @signed_in
 def account(user: User) -> ResponseReturnValue:
-    return render_template("auth/account.html", account=user,
-                           recovery_codes_left=mfa.unused_recovery_codes(user))
+    return render_template(
+        "auth/account.html", account=user, recovery_codes_left=mfa.unused_recovery_codes(user)
+    )
 
 
 @bp.route("/account/change-password", methods=["GET", "POST"])
@@ -364,10 +378,16 @@ def change_password(user: User) -> ResponseReturnValue:
         if not passwords.verify_password(user.password_hash, form.current_password.data):
             form.current_password.errors = ["Your current password is not right"]
         else:
-            service.change_password(user, form.password.data, address_hash=address_hash(),
-                                    current_session_token=_server_session().token)
-            flash("Your password has been changed. You have been signed out on other devices.",
-                  "success")
+            service.change_password(
+                user,
+                form.password.data,
+                address_hash=address_hash(),
+                current_session_token=_server_session().token,
+            )
+            flash(
+                "Your password has been changed. You have been signed out on other devices.",
+                "success",
+            )
             return redirect(url_for("auth.account"))
     return render_template("auth/change_password.html", form=form)
 
@@ -382,7 +402,8 @@ def new_recovery_codes(user: User) -> ResponseReturnValue:
             codes = service.regenerate_recovery_codes(user, address_hash=address_hash())
             return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
         form.code.errors = [
-            THROTTLED if outcome is Outcome.THROTTLED
+            THROTTLED
+            if outcome is Outcome.THROTTLED
             else "The security code is not right or has already been used"
         ]
     return render_template("auth/new_recovery_codes.html", form=form)
@@ -399,14 +420,18 @@ def change_authenticator(user: User) -> ResponseReturnValue:
         if not passwords.verify_password(user.password_hash, form.current_password.data):
             form.current_password.errors = ["Your current password is not right"]
         else:
-            codes = service.save_authenticator(user, secret, form.code.data,
-                                               address_hash=address_hash())
+            codes = service.save_authenticator(
+                user, secret, form.code.data, address_hash=address_hash()
+            )
             if codes is not None:
                 session.pop(ENROL_SECRET_KEY, None)
-                return render_template("auth/recovery_codes.html", codes=codes,
-                                       first_time=False, changed_app=True)
-            form.code.errors = ["The security code is not right. Check the app shows the "
-                                "account you just added, wait for a new code and enter it"]
-    return render_template("auth/change_authenticator.html", form=form,
-                           **_enrolment_context(user, secret))
-
+                return render_template(
+                    "auth/recovery_codes.html", codes=codes, first_time=False, changed_app=True
+                )
+            form.code.errors = [
+                "The security code is not right. Check the app shows the "
+                "account you just added, wait for a new code and enter it"
+            ]
+    return render_template(
+        "auth/change_authenticator.html", form=form, **_enrolment_context(user, secret)
+    )

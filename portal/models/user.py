@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,9 +16,10 @@ from portal.models.base import (
     UUIDPrimaryKey,
     enum_column,
 )
+from portal.vocabulary import LabelledEnum, labels
 
 
-class Role(StrEnum):
+class Role(LabelledEnum):
     # Roles in an authority's LADO service
     LADO = "lado"
     LADO_MANAGER = "lado_manager"
@@ -30,22 +30,21 @@ class Role(StrEnum):
     ORGANISATION_ADMIN = "organisation_admin"
 
     @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-    @property
     def in_authority(self) -> bool:
         return self in AUTHORITY_ROLES
 
 
-ROLE_LABELS = {
-    Role.LADO: "LADO",
-    Role.LADO_MANAGER: "LADO manager",
-    Role.BUSINESS_SUPPORT: "Business support",
-    Role.AUTHORITY_ADMIN: "Authority administrator",
-    Role.PARTNER_MEMBER: "Member",
-    Role.ORGANISATION_ADMIN: "Organisation administrator",
-}
+labels(
+    Role,
+    {
+        "lado": "LADO",
+        "lado_manager": "LADO manager",
+        "business_support": "Business support",
+        "authority_admin": "Authority administrator",
+        "partner_member": "Partner member",
+        "organisation_admin": "Organisation administrator",
+    },
+)
 AUTHORITY_ROLES = frozenset(
     {Role.LADO, Role.LADO_MANAGER, Role.BUSINESS_SUPPORT, Role.AUTHORITY_ADMIN}
 )
@@ -164,7 +163,8 @@ class Membership(Base):
     @property
     def scope_id(self) -> uuid.UUID:
         scope = self.authority_id or self.organisation_id
-        assert scope is not None  # guaranteed by the exactly_one_scope constraint
+        if scope is None:  # the exactly_one_scope constraint rules this out
+            raise ValueError("a membership without an authority or organisation")
         return scope
 
 

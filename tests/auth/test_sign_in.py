@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from portal.extensions import db
-from portal.models import AuditEvent, AuditKind, Role, User, WebSession, utcnow
+from portal.models import AuditEvent, Role, User, WebSession, utcnow
 from tests.client import PortalClient
 from tests.factories import Account, fresh_code, make_account, make_authority, sign_in
 
@@ -23,8 +23,10 @@ def lado(app: Flask) -> Account:
 
 def audit_kinds(app: Flask) -> list[str]:
     with app.app_context():
-        return [event.kind.value for event in
-                db.session.scalars(select(AuditEvent).order_by(AuditEvent.occurred_at))]
+        return [
+            event.kind.value
+            for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.occurred_at))
+        ]
 
 
 def session_cookie(client: PortalClient) -> str | None:
@@ -73,10 +75,15 @@ def test_wrong_password_and_unknown_email_get_the_same_message(
     ("data", "message"),
     [
         ({"email": "", "password": ""}, "Enter an email address"),
-        ({"email": "not-an-email", "password": "x"}, "Enter an email address in the correct format"),
+        (
+            {"email": "not-an-email", "password": "x"},
+            "Enter an email address in the correct format",
+        ),
         ({"email": "a@test.example", "password": ""}, "Enter your password"),
-        ({"email": "a" * 400 + "@test.example", "password": "x"},
-         "Email address must be 320 characters or fewer"),
+        (
+            {"email": "a" * 400 + "@test.example", "password": "x"},
+            "Email address must be 320 characters or fewer",
+        ),
     ],
 )
 def test_sign_in_form_errors(client: PortalClient, data: dict[str, str], message: str) -> None:
@@ -101,8 +108,9 @@ def test_ten_failures_lock_the_account_for_five_minutes_even_with_the_right_pass
     with app.app_context():
         from portal.models import SignInAttempt
 
-        db.session.execute(update(SignInAttempt).values(
-            attempted_at=utcnow() - timedelta(minutes=5, seconds=1)))
+        db.session.execute(
+            update(SignInAttempt).values(attempted_at=utcnow() - timedelta(minutes=5, seconds=1))
+        )
         db.session.commit()
     response = client.submit("/sign-in", {"email": lado.email, "password": lado.password})
     assert response.headers["Location"] == "/sign-in/security-code"
@@ -157,7 +165,11 @@ def test_wrong_codes_count_towards_the_lock_out(
 
 @pytest.mark.parametrize(
     ("code", "message"),
-    [("", "Enter the security code"), ("12345", "must be 6 numbers"), ("abcdef", "must be 6 numbers")],
+    [
+        ("", "Enter the security code"),
+        ("12345", "must be 6 numbers"),
+        ("abcdef", "must be 6 numbers"),
+    ],
 )
 def test_security_code_form_errors(
     client: PortalClient, lado: Account, code: str, message: str
@@ -181,9 +193,7 @@ def test_a_code_cannot_be_used_twice(client: PortalClient, app: Flask, lado: Acc
     assert "already been used" in response.get_data(as_text=True)
 
 
-def test_a_code_from_the_wrong_time_is_refused(
-    client: PortalClient, lado: Account
-) -> None:
+def test_a_code_from_the_wrong_time_is_refused(client: PortalClient, lado: Account) -> None:
     assert lado.totp_secret
     stale = pyotp.TOTP(lado.totp_secret).at(utcnow() - timedelta(minutes=5))
     client.submit("/sign-in", {"email": lado.email, "password": lado.password})
@@ -203,17 +213,20 @@ def test_signing_in_gives_a_new_session_id(client: PortalClient, app: Flask, lad
     assert before
     sign_in(client, app, lado)
     after = session_cookie(client)
-    assert after and after != before
+    assert after
+    assert after != before
 
 
-def test_session_cookie_is_secure_httponly_and_lax(client: PortalClient, app: Flask,
-                                                   lado: Account) -> None:
+def test_session_cookie_is_secure_httponly_and_lax(
+    client: PortalClient, app: Flask, lado: Account
+) -> None:
     response = client.get("/sign-in")
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-portal-session=")
     for attribute in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
         assert attribute in cookie
-    assert "Expires" not in cookie and "Max-Age" not in cookie  # a browser-session cookie
+    assert "Expires" not in cookie
+    assert "Max-Age" not in cookie
     response = sign_in(client, app, lado)
     assert not any("remember" in header for header in response.headers.getlist("Set-Cookie"))
 

@@ -1,0 +1,137 @@
+"""Forgotten passwords: a one-time e-mailed link; the authenticator is still needed."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.models import AuditEvent, PasswordReset, Role, WebSession, utcnow
+from tests.client import PortalClient
+from tests.factories import Account, fresh_code, make_account, make_authority, sign_in
+
+LINK = re.compile(r"https://portal\.test(/reset-password/[A-Za-z0-9_-]+)")
+NEW_PASSWORD = "velvet-compass-orchard-19"
+
+
+@pytest.fixture
+def lado(app: Flask) -> Account:
+    return make_account(app, Role.LADO, authority_id=make_authority(app))
+
+
+def ask_for_link(app: Flask, email: str) -> PortalClient:
+    browser = app.test_client()
+    response = browser.submit("/forgot-password", {"email": email})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/forgot-password/check-your-email"
+    return browser  # type: ignore[return-value]
+
+
+def test_reset_by_link_then_sign_in_with_the_new_password_and_a_code(
+    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    browser = ask_for_link(app, lado.email.upper())  # any case of the address works
+    email = sent_emails[-1]
+    assert email["to"] == lado.email
+    assert email["template"] == "password_reset"
+    path = LINK.search(email["body"]).group(1)  # type: ignore[union-attr]
+
+    response = browser.get(path)
+    assert response.headers["Location"] == "/reset-password"  # the token leaves the URL
+    response = browser.submit("/reset-password", {"password": NEW_PASSWORD})
+    assert response.headers["Location"] == "/sign-in"
+    assert sent_emails[-1]["template"] == "password_changed"
+
+    old = browser.submit("/sign-in", {"email": lado.email, "password": lado.password})
+    assert "Enter a correct email address and password" in old.get_data(as_text=True)
+    new = browser.submit("/sign-in", {"email": lado.email, "password": NEW_PASSWORD})
+    assert new.headers["Location"] == "/sign-in/security-code"
+    assert lado.totp_secret
+    done = browser.submit(
+        "/sign-in/security-code", {"code": fresh_code(app, lado.id, lado.totp_secret)}
+    )
+    assert done.headers["Location"] == "/"
+
+
+def test_an_unknown_address_gets_the_same_page_and_no_email(
+    app: Flask, sent_emails: list[dict[str, str]]
+) -> None:
+    browser = ask_for_link(app, "nobody@test.example")
+    page = browser.get("/forgot-password/check-your-email")
+    assert "If the address you entered has an account" in page.get_data(as_text=True)
+    assert sent_emails == []
+
+
+def test_resetting_signs_the_user_out_everywhere(
+    client: PortalClient, app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    sign_in(client, app, lado)
+    browser = ask_for_link(app, lado.email)
+    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    browser.get(path)
+    browser.submit("/reset-password", {"password": NEW_PASSWORD})
+    assert client.get("/").status_code == 302
+    with app.app_context():
+        assert (
+            db.session.scalars(select(WebSession).where(WebSession.user_id == lado.id)).first()
+            is None
+        )
+
+
+def test_the_link_works_once(app: Flask, lado: Account, sent_emails: list[dict[str, str]]) -> None:
+    browser = ask_for_link(app, lado.email)
+    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    browser.get(path)
+    browser.submit("/reset-password", {"password": NEW_PASSWORD})
+    again = app.test_client().get(path)
+    assert again.status_code == 404
+    assert "already been used" in again.get_data(as_text=True)
+
+
+def test_the_link_expires_after_an_hour(
+    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    ask_for_link(app, lado.email)
+    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    with app.app_context():
+        reset = db.session.scalars(select(PasswordReset)).one()
+        assert reset.expires_at - reset.created_at == timedelta(hours=1)
+        db.session.execute(update(PasswordReset).values(expires_at=utcnow()))
+        db.session.commit()
+    response = app.test_client().get(path)
+    assert response.status_code == 404
+    assert "has expired" in response.get_data(as_text=True)
+    assert "Ask for a new link" in response.get_data(as_text=True)
+
+
+def test_a_weak_new_password_is_explained(
+    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    browser = ask_for_link(app, lado.email)
+    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    browser.get(path)
+    response = browser.submit("/reset-password", {"password": "qwertyuiop12"})
+    assert response.status_code == 200
+    assert "harder to guess" in response.get_data(as_text=True) or "too common" in (
+        response.get_data(as_text=True)
+    )
+    # The link still works after a mistake.
+    assert browser.submit("/reset-password", {"password": NEW_PASSWORD}).status_code == 302
+
+
+def test_the_reset_form_needs_a_link(app: Flask) -> None:
+    response = app.test_client().get("/reset-password")
+    assert response.status_code == 404
+
+
+def test_the_email_and_log_carry_no_case_detail_and_the_audit_no_address(
+    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    ask_for_link(app, lado.email)
+    with app.app_context():
+        for event in db.session.scalars(select(AuditEvent)):
+            assert lado.email not in repr(event.detail)

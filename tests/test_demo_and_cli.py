@@ -1,0 +1,132 @@
+"""The demo data, the README's account table, and the operators' commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyotp
+from flask import Flask
+from sqlalchemy import func, select
+
+from portal import demo
+from portal.extensions import db
+from portal.models import Authority, Invitation, Organisation, OutboxMessage, Role, User
+from portal.vocabulary import OrganisationType
+
+ROOT = Path(__file__).resolve().parent.parent
+ROW = re.compile(r"^\| ([^|]+) \| ([^|]+) \| `([^`]+)` \| `([^`]+)` \| `([A-Z2-7]+)` \|$", re.M)
+
+
+def readme_accounts() -> list[tuple[str, str, str, str, str]]:
+    text = (ROOT / "README.md").read_text()
+    return [tuple(part.strip() for part in row) for row in ROW.findall(text)]  # type: ignore[misc]
+
+
+def test_the_readme_lists_exactly_the_demo_accounts() -> None:
+    places = {a.code: a.name for a in demo.AUTHORITIES}
+    places.update({o.key: o.name for o in demo.ORGANISATIONS})
+    expected = [
+        (a.role.label, places[a.place], a.email, demo.DEMO_PASSWORD, a.totp_secret)
+        for a in demo.ACCOUNTS
+    ]
+    assert readme_accounts() == expected
+
+
+def test_demo_data_covers_every_role_and_the_organisation_kinds(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo-data", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Authority)) == 2
+        kinds = {o.type for o in db.session.scalars(select(Organisation))}
+        assert {
+            OrganisationType.EDUCATION,
+            OrganisationType.POLICE,
+            OrganisationType.CHILDRENS_SOCIAL_CARE,
+            OrganisationType.EXTERNAL_SOCIAL_CARE,
+            OrganisationType.VOLUNTARY_REGULATORY,
+        } <= kinds
+        assert db.session.scalar(select(func.count()).select_from(Organisation)) >= 6
+        roles = {m.role for u in db.session.scalars(select(User)) for m in u.memberships}
+        assert roles == set(Role)
+    # A second run leaves the data alone.
+    again = runner.invoke(args=["demo-data", "--if-empty"])
+    assert "already has data" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Authority)) == 2
+
+
+def test_every_readme_account_signs_in(app: Flask) -> None:
+    app.test_cli_runner().invoke(args=["demo-data"])
+    for _role, _place, email, password, secret in readme_accounts():
+        browser = app.test_client()
+        response = browser.submit("/sign-in", {"email": email, "password": password})
+        assert response.headers["Location"] == "/sign-in/security-code", email
+        response = browser.submit("/sign-in/security-code", {"code": pyotp.TOTP(secret).now()})
+        assert response.headers["Location"] == "/", email
+        assert browser.get("/").status_code == 200
+
+
+def test_creating_an_authority_and_inviting_its_first_administrator(
+    app: Flask, sent_emails: list[dict[str, str]]
+) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "authority",
+            "create",
+            "--code",
+            "nrt",
+            "--name",
+            "Northtown Council",
+            "--privacy-notice-url",
+            "https://northtown.example/privacy",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    duplicate = runner.invoke(
+        args=[
+            "authority",
+            "create",
+            "--code",
+            "NRT",
+            "--name",
+            "X",
+            "--privacy-notice-url",
+            "https://x.example",
+        ]
+    )
+    assert duplicate.exit_code != 0
+    assert "already exists" in duplicate.output
+    result = runner.invoke(
+        args=[
+            "authority",
+            "invite-admin",
+            "--code",
+            "NRT",
+            "--email",
+            "it@northtown.example",
+            "--name",
+            "Ida It",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        invitation = db.session.scalars(select(Invitation)).one()
+        assert invitation.roles == [Role.AUTHORITY_ADMIN]
+        assert db.session.scalars(select(OutboxMessage)).one().recipient == "it@northtown.example"
+    result = runner.invoke(args=["outbox", "deliver"])
+    assert "Sent 1 e-mail" in result.output
+    assert "https://portal.test/invitation/" in sent_emails[-1]["body"]
+    unknown = runner.invoke(
+        args=["authority", "invite-admin", "--code", "ZZZ", "--email", "a@b.example", "--name", "A"]
+    )
+    assert unknown.exit_code != 0
+    assert "No authority has the code ZZZ" in unknown.output
+
+
+def test_housekeeping(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["housekeeping"])
+    assert result.exit_code == 0
+    assert "expired session" in result.output

@@ -1,0 +1,56 @@
+"""The council's brand: GOV.UK Frontend without the crown or the GDS Transport font."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from portal import assets
+from tests.client import PortalClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_built_css_has_no_gds_transport_and_no_gov_uk_images() -> None:
+    for name in ("govuk-frontend.min.css", "moj-frontend.min.css"):
+        css = (ROOT / "static" / "vendor" / name).read_text()
+        for forbidden in assets.FORBIDDEN:
+            assert forbidden not in css, (name, forbidden)
+        assert "arial" in css
+
+
+def test_the_font_stripping_itself() -> None:
+    css = (
+        '@font-face{font-family:"GDS Transport";src:url(/assets/fonts/a.woff2)}'
+        ".a{font-family:GDS Transport,arial,sans-serif}/*# sourceMappingURL=x.map */"
+    )
+    assert assets.strip_gov_uk_brand(css) == ".a{font-family:arial,sans-serif}"
+
+
+def test_every_asset_a_page_links_exists(client: PortalClient) -> None:
+    import re
+
+    html = client.get("/sign-in").get_data(as_text=True)
+    links = re.findall(r'(?:href|src)="(/assets/[^"]+)"', html)
+    assert len(links) >= 4
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    script = client.get("/assets/js/portal.mjs").get_data(as_text=True)
+    for imported in re.findall(r'from "(/assets/[^"]+)"', script):
+        assert client.get(imported).status_code == 200, imported
+
+
+def test_the_header_names_the_council(client: PortalClient, app: Flask) -> None:
+    from tests.factories import make_authority
+
+    make_authority(app, name="Northtown Borough Council")
+    html = client.get("/sign-in").get_data(as_text=True)
+    assert "govuk-generic-header" in html
+    assert "Northtown Borough Council" in html
+
+
+def test_error_pages_are_gov_uk_style(client: PortalClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
