@@ -102,6 +102,7 @@ def _configure_templates(app: Flask) -> None:
             "service_name": settings.service_name,
             "deployment_name": settings.deployment_name,
             "council_name": navigation.council_name,
+            "council_names": navigation.council_names,
             "service_navigation": navigation.service_navigation,
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,23 +12,48 @@ from portal import access
 from portal.access import Permission
 from portal.config import current_settings
 from portal.extensions import db
-from portal.models import Authority, User
+from portal.models import Authority, OrganisationAuthority, User
+
+
+def councils() -> list[str]:
+    """The councils whose service the page belongs to: for a signed-in user, the
+    authorities they work in or with; otherwise every authority of the deployment.
+    Worked out once per request (the header and the footer both ask)."""
+    if "councils" not in g:
+        g.councils = _councils()
+    names: list[str] = g.councils
+    return names
+
+
+def _councils() -> list[str]:
+    query = select(Authority.display_name).order_by(Authority.display_name)
+    if current_user.is_authenticated:
+        user: User = current_user
+        authority_ids = {m.authority_id for m in user.active_memberships if m.authority_id}
+        organisation_ids = [m.organisation_id for m in user.active_memberships if m.organisation_id]
+        if organisation_ids:
+            linked = db.session.scalars(
+                select(OrganisationAuthority.authority_id).where(
+                    OrganisationAuthority.organisation_id.in_(organisation_ids)
+                )
+            )
+            authority_ids.update(linked)
+        query = query.where(Authority.id.in_(authority_ids))
+    return [str(name) for name in db.session.scalars(query)]
 
 
 def council_name() -> str:
-    """The header names the council whose service this is: the signed-in user's
-    authority, the only authority of a single-council deployment, or the deployment."""
-    user = current_user if current_user.is_authenticated else None
-    if user is not None:
-        authority_ids = {m.authority_id for m in user.active_memberships if m.authority_id}
-        if len(authority_ids) == 1:
-            authority = db.session.get(Authority, authority_ids.pop())
-            if authority is not None:
-                return authority.display_name
-    names = db.session.scalars(select(Authority.display_name).limit(2)).all()
-    if len(names) == 1:
-        return str(names[0])
-    return current_settings().deployment_name
+    """The header names the council when there is one; otherwise the deployment."""
+    names = councils()
+    return names[0] if len(names) == 1 else current_settings().deployment_name
+
+
+def council_names() -> str:
+    """For the footer: "A", "A and B", "A, B and C"."""
+    names = councils()
+    if len(names) <= 1:
+        return names[0] if names else current_settings().deployment_name
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def service_navigation() -> list[dict[str, Any]]:

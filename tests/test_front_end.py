@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Flask
@@ -29,8 +30,6 @@ def test_the_font_stripping_itself() -> None:
 
 
 def test_every_asset_a_page_links_exists(client: PortalClient) -> None:
-    import re
-
     html = client.get("/sign-in").get_data(as_text=True)
     links = re.findall(r'(?:href|src)="(/assets/[^"]+)"', html)
     assert len(links) >= 4
@@ -54,3 +53,25 @@ def test_error_pages_are_gov_uk_style(client: PortalClient) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_a_partner_sees_the_council_their_organisation_works_with(app: Flask) -> None:
+    from portal.models import Role
+    from tests.factories import make_account, make_authority, make_organisation, sign_in
+
+    brookfield = make_authority(app, name="Brookfield Borough Council")
+    eastmere = make_authority(app, name="Eastmere City Council")
+    school = make_organisation(app, [brookfield])
+    trust = make_organisation(app, [brookfield, eastmere])
+    for organisation, header, footer in (
+        (school, "Brookfield Borough Council", "Brookfield Borough Council"),
+        (trust, "LADO partner portal", "Brookfield Borough Council and Eastmere City Council"),
+    ):
+        partner = make_account(app, Role.PARTNER_MEMBER, organisation_id=organisation)
+        browser = app.test_client()
+        sign_in(browser, app, partner)  # type: ignore[arg-type]
+        html = browser.get("/").get_data(as_text=True)
+        logo = re.search(r'homepage-link">\s*(.*?)\s*</a>', html)
+        assert logo is not None
+        assert logo.group(1) == header
+        assert f"of {footer}." in html
