@@ -73,8 +73,8 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.ORGANISATION_ADMIN: frozenset({Permission.ORGANISATION_MEMBERS_MANAGE}),
 }
 
-# Organisation permissions that an authority permission grants over every organisation
-# linked to that authority: its administrators look after their partners' accounts.
+# Organisation permissions that an authority permission grants over the organisations
+# whose accounts that authority manages (the one that added the organisation).
 GRANTED_BY_LINKED_AUTHORITY: Final[dict[Permission, Permission]] = {
     Permission.ORGANISATION_DETAILS_MANAGE: Permission.AUTHORITY_ORGANISATIONS_MANAGE,
     Permission.ORGANISATION_MEMBERS_MANAGE: Permission.AUTHORITY_ORGANISATIONS_MANAGE,
@@ -231,21 +231,40 @@ def organisation_for(
     """The organisation, if the user holds ``permission`` there directly or through an
     authority the organisation works with; 404 if they have no relation with it."""
     organisation = db.session.get(Organisation, organisation_id) or _not_found()
-    if permission in permissions_in(user, organisation_id=organisation_id):
+    if holds_in_organisation(user, organisation, permission):
         return organisation
-    granting = GRANTED_BY_LINKED_AUTHORITY.get(permission)
-    related_through_authority = False
-    for authority in organisation.authorities:
-        authority_permissions = permissions_in(user, authority_id=authority.id)
-        if granting is not None and granting in authority_permissions:
-            return organisation
-        if Permission.AUTHORITY_ORGANISATIONS_MANAGE in authority_permissions:
-            related_through_authority = True
-    if related_through_authority or any(
-        m.organisation_id == organisation_id for m in user.active_memberships
-    ):
+    if any(m.organisation_id == organisation_id for m in user.active_memberships):
         abort(403)
     _not_found()
+
+
+def holds_in_organisation(user: User, organisation: Organisation, permission: Permission) -> bool:
+    """Directly, or as an administrator of the authority that manages its accounts."""
+    if permission in permissions_in(user, organisation_id=organisation.id):
+        return True
+    granting = GRANTED_BY_LINKED_AUTHORITY.get(permission)
+    return granting is not None and any(
+        granting in permissions_in(user, authority_id=authority_id)
+        for authority_id in managing_authorities(organisation)
+    )
+
+
+def managing_authorities(organisation: Organisation) -> list[uuid.UUID]:
+    return list(
+        db.session.scalars(
+            select(OrganisationAuthority.authority_id).where(
+                OrganisationAuthority.organisation_id == organisation.id,
+                OrganisationAuthority.manages_accounts.is_(True),
+            )
+        )
+    )
+
+
+def manages_people_in(user: User, place: Authority | Organisation) -> bool:
+    """Whether the user administers the accounts of this authority or organisation."""
+    if isinstance(place, Authority):
+        return Permission.AUTHORITY_STAFF_MANAGE in permissions_in(user, authority_id=place.id)
+    return holds_in_organisation(user, place, Permission.ORGANISATION_MEMBERS_MANAGE)
 
 
 def staff_of(authority: Authority) -> Select[User]:
@@ -297,6 +316,7 @@ def invitation_or_404(place: Authority | Organisation, invitation_id: uuid.UUID)
 
 
 def organisations_of(authority: Authority) -> Select[Organisation]:
+    """The organisations that work with the authority (managed by it or not)."""
     return (
         select(Organisation)
         .join(OrganisationAuthority, OrganisationAuthority.organisation_id == Organisation.id)

@@ -182,6 +182,11 @@ class Settings:
             values["password_hash_profile"] = _choice(
                 value, "PASSWORD_HASH_PROFILE", PASSWORD_HASH_PROFILES
             )
+        if environment == "production" and values.get("mail_transport", "log") != "smtp":
+            raise ConfigError(
+                f"{ENV_PREFIX}MAIL_TRANSPORT must be smtp in production: the development "
+                "transport writes one-time links into the log"
+            )
         if values.get("password_hash_profile") == "CHEAPEST" and environment != "test":
             raise ConfigError(
                 f"{ENV_PREFIX}PASSWORD_HASH_PROFILE=CHEAPEST is only for the test suite"

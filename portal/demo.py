@@ -224,10 +224,13 @@ def load() -> None:
         )
         db.session.add(organisation)
         organisations[org_spec.key] = organisation
-        for code in org_spec.authorities:
+        for position, code in enumerate(org_spec.authorities):
             db.session.add(
                 OrganisationAuthority(
-                    organisation_id=organisation.id, authority_id=authorities[code].id
+                    organisation_id=organisation.id,
+                    authority_id=authorities[code].id,
+                    # The first authority listed looks after the organisation's accounts.
+                    manages_accounts=position == 0,
                 )
             )
     # One Argon2 hash serves every demo account: they share the published password.

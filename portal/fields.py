@@ -26,7 +26,7 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from portal.vocabulary import LabelledEnum
 
@@ -63,7 +63,7 @@ class _ChoicesSayWhatToSelect:
         try:
             super().pre_validate(form)  # type: ignore[misc]
         except ValidationError:
-            required = next((v for v in self.validators if isinstance(v, InputRequired)), None)
+            required = next((v for v in self.validators if isinstance(v, DataRequired)), None)
             message = required.message if required and required.message else "Select an option"
             raise ValidationError(message) from None
 
@@ -99,7 +99,7 @@ def text_field(
         label,
         widget=GovTextInput(),
         validators=[
-            InputRequired(message=required),
+            DataRequired(message=required),
             Length(
                 max=max_length, message=f"{thing or label} must be {max_length} characters or fewer"
             ),
@@ -132,7 +132,7 @@ def password_field(label: str, *, required_message: str, **kwargs: Any) -> Passw
         label,
         widget=GovPasswordInput(),
         validators=[
-            InputRequired(message=required_message),
+            DataRequired(message=required_message),
             Length(max=1024, message="Password must be 128 characters or fewer"),
         ],
         **kwargs,
@@ -143,6 +143,25 @@ def submit_field(label: str) -> SubmitField:
     return SubmitField(label, widget=GovSubmitInput())
 
 
+# Control characters have no business in a form answer, and PostgreSQL refuses NUL in
+# text outright: they are removed from every answer (tab and new lines are kept).
+CONTROL_CHARACTERS = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+
+
+def without_control_characters(value: Any) -> Any:
+    return value.translate(CONTROL_CHARACTERS) if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
     """Base form. CSRF comes from Flask-WTF; failures are handled by an error page
     (errors.py), not shown as a field error tied to a hidden input."""
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            # A new unbound field each time: the class-level one is shared by every form
+            # instance and must not be changed.
+            filters = (without_control_characters, *unbound_field.kwargs.get("filters", ()))
+            with_filter = unbound_field.field_class(
+                *unbound_field.args, **{**unbound_field.kwargs, "filters": filters}
+            )
+            return with_filter.bind(form=form, **options)

@@ -1,7 +1,8 @@
 """The outbox: e-mails are written to a table in the same transaction as the change that
 caused them, then delivered by a transport.
 
-Delivery happens straight after the request that queued a message committed, and again
+Delivery happens as soon as the response to the request that queued a message has been
+sent, and again
 from ``flask outbox deliver`` (cron) for anything that failed or was queued outside a
 request. A message is claimed with a conditional UPDATE before sending, so two workers
 never send it twice. Once sent, the body is cleared: it may hold a one-time link.
@@ -54,6 +55,12 @@ TEMPLATES = {
     "password_changed": EmailTemplate(
         "Your password has been changed", "email/password_changed.txt"
     ),
+    "authenticator_changed": EmailTemplate(
+        "Your authenticator app has been changed", "email/authenticator_changed.txt"
+    ),
+    "authenticator_reset": EmailTemplate(
+        "Your authenticator app has been reset", "email/authenticator_reset.txt"
+    ),
 }
 
 
@@ -62,7 +69,8 @@ class Transport(Protocol):
 
 
 class LogTransport:
-    """Development: write the message to the log. The recipient is masked; bodies hold
+    """Development only (refused in production by config.py): write the message to the
+    log, so one-time links can be followed locally. The recipient is masked; bodies hold
     only service wording and links, never case detail."""
 
     def send(self, message: OutboxMessage, settings: Settings) -> None:
@@ -230,14 +238,22 @@ def _after_rollback(session: Session) -> None:
 
 
 def _deliver_after_request(response: Response) -> Response:
-    """Send what this request queued, once its transaction has committed."""
+    """Send what this request queued, once its transaction has committed, and only after
+    the response has gone: how long a mail server takes must not show in how long a page
+    takes (it would tell "forgot password" callers which addresses have accounts)."""
     if db.session.info.pop(COMMITTED_FLAG, False):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        response.call_on_close(lambda: _deliver_in_background(app))
+    return response
+
+
+def _deliver_in_background(app: Flask) -> None:
+    with app.app_context():
         try:
             deliver_pending()
         except Exception:  # the cron run retries; the user's request already succeeded
-            log.exception("Outbox delivery after request failed")
+            log.exception("Outbox delivery after the response failed")
             db.session.rollback()
-    return response
 
 
 def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:

@@ -75,9 +75,13 @@ def make_organisation(
             sector=sector,
         )
         db.session.add(organisation)
-        for authority_id in authority_ids:
+        for position, authority_id in enumerate(authority_ids):
             db.session.add(
-                OrganisationAuthority(organisation_id=organisation.id, authority_id=authority_id)
+                OrganisationAuthority(
+                    organisation_id=organisation.id,
+                    authority_id=authority_id,
+                    manages_accounts=position == 0,
+                )
             )
         db.session.commit()
         return organisation.id
@@ -144,10 +148,17 @@ def fresh_code(app: Flask, user_id: uuid.UUID, secret: str) -> str:
         last = user.totp_last_counter
     totp = pyotp.TOTP(secret)
     while True:
-        current = totp.timecode(datetime.now(UTC))
-        step = current - 1 if last is None else max(current - 1, last + 1)
-        if step <= current + 1:
-            return str(totp.generate_otp(step))
+        now = datetime.now(UTC)
+        current = totp.timecode(now)
+        # The portal accepts the steps either side of the current one. The previous step
+        # is only safe while the clock is not about to tick past it.
+        seconds_left = totp.interval - now.timestamp() % totp.interval
+        candidates = [current, current + 1]
+        if seconds_left > 3:
+            candidates.insert(0, current - 1)
+        for step in candidates:
+            if last is None or step > last:
+                return str(totp.generate_otp(step))
         time.sleep(1)
 
 

@@ -19,9 +19,12 @@ def from_env(tmp_path: Path, **env: str) -> Settings:
     return Settings.from_environment(environ=env, instance_path=tmp_path)
 
 
+PRODUCTION = {"PORTAL_BASE_URL": "https://x.example", "PORTAL_MAIL_TRANSPORT": "smtp"}
+
+
 def test_no_secret_key_refuses_to_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
-        from_env(tmp_path, PORTAL_BASE_URL="https://x.example")
+        from_env(tmp_path, **PRODUCTION)
     message = str(error.value)
     assert "\n" not in message
     assert "PORTAL_SECRET_KEY" in message
@@ -30,19 +33,24 @@ def test_no_secret_key_refuses_to_start(tmp_path: Path) -> None:
 
 def test_a_short_secret_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="shorter than 32"):
-        from_env(tmp_path, PORTAL_SECRET_KEY="dev", PORTAL_BASE_URL="https://x.example")
+        from_env(tmp_path, PORTAL_SECRET_KEY="dev", **PRODUCTION)
 
 
 def test_production_needs_its_public_address(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="PORTAL_BASE_URL"):
-        from_env(tmp_path, PORTAL_SECRET_KEY=GOOD_KEY)
+        from_env(tmp_path, PORTAL_SECRET_KEY=GOOD_KEY, PORTAL_MAIL_TRANSPORT="smtp")
+
+
+def test_production_will_not_write_emails_to_the_log(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="MAIL_TRANSPORT must be smtp in production"):
+        from_env(tmp_path, PORTAL_SECRET_KEY=GOOD_KEY, PORTAL_BASE_URL="https://x.example")
 
 
 def test_the_secret_key_file_is_read_and_made_private(tmp_path: Path) -> None:
     assert write_secret_key(tmp_path)
     assert not write_secret_key(tmp_path)  # never overwritten
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
-    settings = from_env(tmp_path, PORTAL_BASE_URL="https://x.example")
+    settings = from_env(tmp_path, **PRODUCTION)
     assert settings.secret_key == (tmp_path / "secret_key").read_text().strip()
     assert settings.session_cookie_secure
     assert settings.database_url == f"sqlite:///{tmp_path / 'portal.db'}"
@@ -75,13 +83,13 @@ def test_postgres_urls_use_psycopg_3(tmp_path: Path) -> None:
     ],
 )
 def test_bad_values_are_named(tmp_path: Path, name: str, value: str, message: str) -> None:
-    env = {"PORTAL_SECRET_KEY": GOOD_KEY, "PORTAL_BASE_URL": "https://x.example", name: value}
+    env = {"PORTAL_SECRET_KEY": GOOD_KEY, **PRODUCTION, name: value}
     with pytest.raises(ConfigError, match=message):
         from_env(tmp_path, **env)
 
 
 def test_the_secret_is_not_in_the_settings_repr(tmp_path: Path) -> None:
-    settings = from_env(tmp_path, PORTAL_SECRET_KEY=GOOD_KEY, PORTAL_BASE_URL="https://x.example")
+    settings = from_env(tmp_path, PORTAL_SECRET_KEY=GOOD_KEY, **PRODUCTION)
     assert GOOD_KEY not in repr(settings)
 
 

@@ -107,3 +107,30 @@ def test_the_log_transport_masks_the_address(app: Flask, caplog: pytest.LogCaptu
 def test_links_use_the_configured_address_not_the_host_header(app: Flask) -> None:
     with app.test_request_context(base_url="https://evil.example"):
         assert notify.absolute_url("auth.sign_in") == "https://portal.test/sign-in"
+
+
+def test_emails_go_only_after_the_response_has_been_sent(
+    app: Flask, sent_emails: list[dict[str, Any]]
+) -> None:
+    """A slow mail server must not slow the page down, which would tell a caller of
+    "forgot password" that the address has an account."""
+    import re
+
+    from flask.testing import FlaskClient
+
+    from portal.models import Role
+    from tests.factories import make_account, make_authority
+
+    account = make_account(app, Role.LADO, authority_id=make_authority(app))
+    raw = FlaskClient(app, app.response_class, use_cookies=True)
+    page = raw.get("/forgot-password", base_url="https://localhost").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    response = raw.post(
+        "/forgot-password",
+        base_url="https://localhost",
+        data={"csrf_token": token, "email": account.email},
+    )
+    assert response.status_code == 302
+    assert sent_emails == []  # the response is complete, the server has not closed it yet
+    response.close()
+    assert len(sent_emails) == 1

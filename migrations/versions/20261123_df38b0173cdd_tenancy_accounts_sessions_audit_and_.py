@@ -149,6 +149,7 @@ def upgrade():
     sa.Column('organisation_id', sa.Uuid(), nullable=False),
     sa.Column('authority_id', sa.Uuid(), nullable=False),
     sa.Column('linked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('manages_accounts', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.ForeignKeyConstraint(['authority_id'], ['authorities.id'], name=op.f('fk_organisation_authorities_authority_id_authorities'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_organisation_authorities_organisation_id_organisations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('organisation_id', 'authority_id', name=op.f('pk_organisation_authorities'))

@@ -7,7 +7,7 @@ from typing import Any
 from govuk_frontend_wtf.wtforms_widgets import GovSelect
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from portal.fields import (
     NAME_MAX_LENGTH,
@@ -36,7 +36,7 @@ def roles_field() -> MultipleChoiceField:
         "Roles",
         widget=Checkboxes(),
         choices=[],
-        validators=[InputRequired(message="Select at least one role")],
+        validators=[DataRequired(message="Select at least one role")],
     )
 
 
@@ -80,7 +80,7 @@ class AuthoritySettingsForm(Form):
         "What do you call the allegations meeting?",
         widget=Radios(),
         choices=choices_of(MeetingName),
-        validators=[InputRequired(message="Select what you call the allegations meeting")],
+        validators=[DataRequired(message="Select what you call the allegations meeting")],
     )
     privacy_notice_url = text_field(
         "Privacy notice web address",
@@ -93,7 +93,7 @@ class AuthoritySettingsForm(Form):
         "Minutes are sent within",
         widget=Radios(),
         choices=[SelectChoice("10", "10 working days"), SelectChoice("15", "15 working days")],
-        validators=[InputRequired(message="Select when minutes are sent")],
+        validators=[DataRequired(message="Select when minutes are sent")],
     )
     submit = submit_field("Save settings")
 
@@ -116,14 +116,14 @@ class OrganisationForm(Form):
         "What kind of organisation is it?",
         widget=Radios(),
         choices=choices_of(OrganisationType),
-        validators=[InputRequired(message="Select what kind of organisation it is")],
+        validators=[DataRequired(message="Select what kind of organisation it is")],
     )
     sector = ChoiceField(
         "Sector",
         description="The sector its staff and volunteers work in",
         widget=GovSelect(),
         choices=[SelectChoice("", "Select a sector"), *choices_of(SectorGroup)],
-        validators=[InputRequired(message="Select a sector")],
+        validators=[DataRequired(message="Select a sector")],
     )
     submit = submit_field("Save organisation")
 
@@ -133,7 +133,7 @@ class LinkOrganisationForm(Form):
         "Organisation",
         widget=GovSelect(),
         choices=[],
-        validators=[InputRequired(message="Select an organisation")],
+        validators=[DataRequired(message="Select an organisation")],
     )
     submit = submit_field("Add organisation")
 

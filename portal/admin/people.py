@@ -150,6 +150,11 @@ def person_action(user: User, user_id: uuid.UUID, action: str, **scope: Any) -> 
     target = _person_in(place, user_id)
     form = ConfirmForm()
     error = None
+    refusal = (
+        service.authenticator_reset_refusal(user, target, place)
+        if action == "reset-authenticator"
+        else None
+    )
     if form.validate_on_submit():
         change = {
             "deactivate": service.deactivate,
@@ -170,6 +175,7 @@ def person_action(user: User, user_id: uuid.UUID, action: str, **scope: Any) -> 
         action=action,
         action_label=ACTIONS[action],
         error=error,
+        refusal=refusal,
         **_context(place),
     )
 
@@ -185,7 +191,8 @@ def _done_message(action: str, target: User) -> str:
         "deactivate": f"{target.full_name} can no longer sign in here.",
         "reactivate": f"{target.full_name} can sign in again.",
         "reset-authenticator": (
-            f"{target.full_name} will set up a new authenticator app the next time they sign in."
+            f"{target.full_name} has been signed out and sent an email to set a new "
+            "password and authenticator app."
         ),
     }[action]
 

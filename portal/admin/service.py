@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
 
 from portal import audit
-from portal.access import organisations_of
+from portal.access import manages_people_in, organisations_of
+from portal.auth import resets
 from portal.extensions import db
 from portal.models import (
     AuditKind,
@@ -28,7 +30,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.places import Place, is_in, place_ids, place_name
+from portal.places import Place, is_in, place_at, place_ids, place_name
 from portal.sessions import end_all_sessions_for
 from portal.vocabulary import MeetingName, OrganisationType, SectorGroup
 
@@ -222,20 +224,45 @@ def reactivate(actor: User, target: User, place: Place, *, address_hash: str | N
     db.session.commit()
 
 
+AUTHENTICATOR_RESET_LINK_LIFETIME = timedelta(hours=24)
+
+
+def authenticator_reset_refusal(actor: User, target: User, place: Place) -> str | None:
+    """Why this administrator may not reset this person's authenticator, if they may not.
+
+    The app and the password belong to the whole account, so only someone who
+    administers every place the person works in may reset them."""
+    if target.id == actor.id:
+        return "You cannot reset your own authenticator app here. Use ‘Your account’ instead"
+    if not is_active_in(target, place):
+        return "Reactivate the account before resetting its authenticator app"
+    for membership in target.active_memberships:
+        other = place_at(membership.authority_id, membership.organisation_id)
+        if not manages_people_in(actor, other):
+            return (
+                f"{target.full_name} also works with {place_name(other)}. Ask an "
+                f"administrator there, or the LADO team, to reset their authenticator app"
+            )
+    return None
+
+
 def reset_authenticator(
     actor: User, target: User, place: Place, *, address_hash: str | None = None
 ) -> None:
     """For a lost phone: the person sets up a new authenticator app at their next sign-in.
     Their sessions end, so whoever holds the old phone and a session is shut out too."""
-    if target.id == actor.id:
-        raise AdminError(
-            "You cannot reset your own authenticator app here. Use ‘Your account’ instead"
-        )
+    refusal = authenticator_reset_refusal(actor, target, place)
+    if refusal:
+        raise AdminError(refusal)
     target.totp_secret = None
     target.totp_last_counter = None
     target.mfa_enrolled_at = None
+    # The password goes too: a reset must not hand the account to whoever has phished it.
+    # The e-mailed link proves the mailbox before a new password and a new app are set.
+    target.password_hash = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == target.id))
     end_all_sessions_for(target.id)
+    resets.send_link(target, "authenticator_reset", AUTHENTICATOR_RESET_LINK_LIFETIME)
     audit.record(
         AuditKind.MFA_RESET,
         actor_id=actor.id,
@@ -272,7 +299,14 @@ def create_organisation(
         )
     organisation = Organisation(id=uuid.uuid4(), name=name.strip(), type=type, sector=sector)
     db.session.add(organisation)
-    _link(actor, authority, organisation, AuditKind.ORGANISATION_CREATED, address_hash)
+    _link(
+        actor,
+        authority,
+        organisation,
+        AuditKind.ORGANISATION_CREATED,
+        address_hash,
+        manages_accounts=True,
+    )
     return organisation
 
 
@@ -304,9 +338,15 @@ def _link(
     organisation: Organisation,
     kind: AuditKind,
     address_hash: str | None,
+    *,
+    manages_accounts: bool = False,
 ) -> None:
     db.session.add(
-        OrganisationAuthority(organisation_id=organisation.id, authority_id=authority.id)
+        OrganisationAuthority(
+            organisation_id=organisation.id,
+            authority_id=authority.id,
+            manages_accounts=manages_accounts,
+        )
     )
     audit.record(
         kind,
@@ -344,6 +384,18 @@ def update_organisation(
 
 def linked_organisations(authority: Authority) -> Sequence[Organisation]:
     return db.session.scalars(organisations_of(authority)).all()
+
+
+def managed_organisation_ids(authority: Authority) -> set[uuid.UUID]:
+    """Of the organisations working with the authority, those whose accounts it manages."""
+    return set(
+        db.session.scalars(
+            select(OrganisationAuthority.organisation_id).where(
+                OrganisationAuthority.authority_id == authority.id,
+                OrganisationAuthority.manages_accounts.is_(True),
+            )
+        )
+    )
 
 
 def member_counts(organisations: Iterable[Organisation]) -> dict[uuid.UUID, int]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from portal.auth import mfa, passwords
 from portal.fields import Form, email_field, password_field, submit_field
@@ -23,7 +23,7 @@ class SecurityCodeForm(Form):
         "Security code",
         description="The 6-digit code shown in your authenticator app",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter the security code from your authenticator app")],
+        validators=[DataRequired(message="Enter the security code from your authenticator app")],
     )
     submit = submit_field("Continue")
 
@@ -37,7 +37,7 @@ class RecoveryCodeForm(Form):
         "Recovery code",
         description="One of the 10 codes you saved when you set up your account, like abcde-fghjk",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter a recovery code")],
+        validators=[DataRequired(message="Enter a recovery code")],
     )
     submit = submit_field("Continue")
 

@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from enum import Enum, auto
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit, notify
 from portal.access import pending_invitations
-from portal.auth.service import LinkProblem, set_password
+from portal.auth.links import LinkAlreadyUsedError, LinkProblem, expired, use_once
+from portal.auth.service import set_password, user_by_email
 from portal.config import current_settings
 from portal.extensions import db
 from portal.models import AuditKind, Invitation, Membership, Role, User, normalise_email, utcnow
@@ -41,7 +43,7 @@ def invite(
     if not roles:
         raise ValueError("an invitation needs at least one role")
     email = normalise_email(email)
-    existing = db.session.scalars(select(User).where(User.email == email)).first()
+    existing = user_by_email(email)
     if existing is not None and any(
         is_in(m.authority_id, m.organisation_id, place) for m in existing.active_memberships
     ):
@@ -65,7 +67,7 @@ def invite(
         expires_at=now + current_settings().invitation_lifetime,
     )
     db.session.add(invitation)
-    _send(invitation, token, existing_user=existing is not None)
+    _send(invitation, token, existing_user=existing is not None and existing.is_active)
     audit.record(
         AuditKind.INVITATION_SENT,
         actor_id=actor.id if actor else None,
@@ -85,8 +87,8 @@ def resend(invitation: Invitation, *, actor: User, address_hash: str | None = No
     token = new_token()
     invitation.token_hash = hash_token(token)
     invitation.expires_at = utcnow() + current_settings().invitation_lifetime
-    existing = db.session.scalars(select(User).where(User.email == invitation.email)).first()
-    _send(invitation, token, existing_user=existing is not None)
+    existing = user_by_email(invitation.email)
+    _send(invitation, token, existing_user=existing is not None and existing.is_active)
     audit.record(
         AuditKind.INVITATION_SENT,
         actor_id=actor.id,
@@ -148,7 +150,7 @@ def _usable(invitation: Invitation | None) -> Invitation | LinkProblem:
         return LinkProblem.NOT_FOUND
     if invitation.accepted_at is not None:
         return LinkProblem.USED
-    if invitation.expires_at <= utcnow():
+    if expired(invitation.expires_at):
         return LinkProblem.EXPIRED
     return invitation
 
@@ -156,22 +158,39 @@ def _usable(invitation: Invitation | None) -> Invitation | LinkProblem:
 class Acceptance(Enum):
     NEW_ACCOUNT = auto()  # the invitee sets a password, then an authenticator
     SIGN_IN_FIRST = auto()  # an account has this e-mail: sign in as it to accept
+    # An account has this e-mail but has no access any more, so it cannot sign in: the
+    # link proves the mailbox, the invitee sets a new password and keeps their account.
+    RETURNING = auto()
 
 
 def acceptance_route(invitation: Invitation) -> Acceptance:
-    existing = db.session.scalars(select(User).where(User.email == invitation.email)).first()
-    return Acceptance.SIGN_IN_FIRST if existing else Acceptance.NEW_ACCOUNT
+    existing = user_by_email(invitation.email)
+    if existing is None:
+        return Acceptance.NEW_ACCOUNT
+    return Acceptance.SIGN_IN_FIRST if existing.is_active else Acceptance.RETURNING
 
 
-def accept_as_new_user(
+def accept_with_password(
     invitation: Invitation, password: str, *, address_hash: str | None = None
 ) -> User:
-    """Create the account with the invited roles. MFA enrolment follows at once."""
-    user = User(id=uuid.uuid4(), email=invitation.email, full_name=invitation.full_name)
-    set_password(user, password)
-    db.session.add(user)
+    """A new account, or a returning person's old one, with the invited roles and the
+    password chosen on the invitation page. Sign-in continues with the authenticator."""
+    user = user_by_email(invitation.email)
+    if user is not None and user.is_active:
+        raise InvitationError("Sign in to accept this invitation")
+    if user is None:
+        user = User(id=uuid.uuid4(), email=invitation.email, full_name=invitation.full_name)
+        db.session.add(user)
     _grant(invitation, user, address_hash)
-    db.session.commit()
+    set_password(user, password)
+    _add_roles(invitation, user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # An account with this address appeared meanwhile (another invitation, accepted
+        # at the same moment): nothing is saved, and the invitee signs in to accept.
+        db.session.rollback()
+        raise LinkAlreadyUsedError from None
     return user
 
 
@@ -181,32 +200,13 @@ def accept_as_existing_user(
     if user.email != invitation.email:
         raise InvitationError("This invitation was sent to a different e-mail address")
     _grant(invitation, user, address_hash)
+    _add_roles(invitation, user)
     db.session.commit()
 
 
 def _grant(invitation: Invitation, user: User, address_hash: str | None) -> None:
-    invitation.accepted_at = utcnow()
-    for role in invitation.roles:
-        # A role the user had before and lost is reactivated rather than duplicated.
-        previous = next(
-            (
-                membership
-                for membership in user.memberships
-                if membership.role == role
-                and is_in(membership.authority_id, membership.organisation_id, place_of(invitation))
-            ),
-            None,
-        )
-        if previous is not None:
-            previous.deactivated_at = None
-        else:
-            user.memberships.append(
-                Membership(
-                    role=role,
-                    authority_id=invitation.authority_id,
-                    organisation_id=invitation.organisation_id,
-                )
-            )
+    """Mark the invitation used (once only) and audit it; the roles follow."""
+    use_once(Invitation.accepted_at, invitation.id)
     audit.record(
         AuditKind.INVITATION_ACCEPTED,
         actor_id=user.id,
@@ -217,3 +217,22 @@ def _grant(invitation: Invitation, user: User, address_hash: str | None) -> None
         invitation_id=invitation.id,
         roles=invitation.role_values,
     )
+
+
+def _add_roles(invitation: Invitation, user: User) -> None:
+    place = place_of(invitation)
+    for role in invitation.roles:
+        # A role the user had before and lost is reactivated rather than duplicated.
+        previous = next(
+            (
+                membership
+                for membership in user.memberships
+                if membership.role == role
+                and is_in(membership.authority_id, membership.organisation_id, place)
+            ),
+            None,
+        )
+        if previous is not None:
+            previous.deactivated_at = None
+        else:
+            user.memberships.append(Membership(role=role, **place_ids(place)))

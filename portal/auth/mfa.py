@@ -27,7 +27,8 @@ RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_CODE_LENGTH = 10  # 10 characters from 31: about 49.5 bits each
 DRIFT_STEPS = 1
-CODE_PATTERN = re.compile(r"^\d{6}$")
+# ASCII digits only: \d would also match other scripts' digits, which no app shows.
+CODE_PATTERN = re.compile(r"^[0-9]{6}$", re.ASCII)
 
 
 def new_totp_secret() -> str:

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from portal import access
 from portal.access import public, signed_in
-from portal.auth import bp, invitations, mfa, passwords, service, throttle
+from portal.auth import bp, invitations, mfa, resets, service, throttle
 from portal.auth.forms import (
     ChangeAuthenticatorForm,
     ChangePasswordForm,
@@ -26,7 +26,8 @@ from portal.auth.forms import (
     SecurityCodeForm,
     SignInForm,
 )
-from portal.auth.service import LinkProblem, Outcome
+from portal.auth.links import LinkAlreadyUsedError, LinkProblem
+from portal.auth.service import Outcome
 from portal.config import current_settings
 from portal.extensions import db
 from portal.models import Invitation, PasswordReset, User, utcnow
@@ -74,7 +75,17 @@ def note_timed_out_session() -> None:
 
 def _begin_pending(user: User) -> None:
     _server_session().regenerate()  # a new session id once the password is proven
-    session[PENDING_KEY] = {"user_id": str(user.id), "since": utcnow().isoformat()}
+    session[PENDING_KEY] = {
+        "user_id": str(user.id),
+        "since": utcnow().isoformat(),
+        "stamp": _security_stamp(user),
+    }
+
+
+def _security_stamp(user: User) -> str:
+    """Changes when the password or the authenticator does: a half-done sign-in begun
+    before a password reset (by someone who knew the old one) cannot be finished."""
+    return f"{user.password_changed_at}|{user.mfa_enrolled_at}"
 
 
 def _pending_user() -> User | None:
@@ -86,7 +97,9 @@ def _pending_user() -> User | None:
         session.pop(ENROL_SECRET_KEY, None)
         return None
     user = db.session.get(User, uuid.UUID(pending["user_id"]))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or pending.get("stamp") != _security_stamp(user):
+        return None
+    return user
 
 
 def _finish_sign_in(user: User) -> Response:
@@ -239,7 +252,7 @@ def signed_out() -> ResponseReturnValue:
 def forgot_password() -> ResponseReturnValue:
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
-        service.request_password_reset(form.email.data, address_hash=address_hash())
+        resets.request_password_reset(form.email.data, address_hash=address_hash())
         return redirect(url_for("auth.reset_link_sent"))
     return render_template("auth/forgot_password.html", form=form)
 
@@ -258,7 +271,7 @@ def reset_link_sent() -> ResponseReturnValue:
 def open_password_reset(token: str) -> ResponseReturnValue:
     """The e-mailed link: swap the token for a session entry and drop it from the URL,
     so it is not left in the browser's history or sent on as a referrer."""
-    reset = service.password_reset_for_token(token)
+    reset = resets.password_reset_for_token(token)
     if isinstance(reset, LinkProblem):
         return _link_problem(reset, "password_reset")
     session[RESET_KEY] = str(reset.id)
@@ -271,20 +284,23 @@ def reset_password() -> ResponseReturnValue:
     reset_id = session.get(RESET_KEY)
     if not reset_id:
         return _link_problem(LinkProblem.NOT_FOUND, "password_reset")
-    reset = service.password_reset_by_id(uuid.UUID(reset_id))
+    reset = resets.password_reset_by_id(uuid.UUID(reset_id))
     if isinstance(reset, LinkProblem):
         session.pop(RESET_KEY, None)
         return _link_problem(reset, "password_reset")
     form = NewPasswordForm(personal=(reset.user.email, reset.user.full_name))
     if form.validate_on_submit():
-        _reset(reset, form.password.data)
+        try:
+            _reset(reset, form.password.data)
+        except LinkAlreadyUsedError:
+            return _link_problem(LinkProblem.USED, "password_reset")
         flash("Your password has been changed. Sign in with your new password.", "success")
         return redirect(url_for("auth.sign_in"))
     return render_template("auth/reset_password.html", form=form)
 
 
 def _reset(reset: PasswordReset, password: str) -> None:
-    service.complete_password_reset(reset, password, address_hash=address_hash())
+    resets.complete_password_reset(reset, password, address_hash=address_hash())
     session.pop(RESET_KEY, None)
     if current_user.is_authenticated:
         logout_user()
@@ -328,13 +344,20 @@ def accept_invitation() -> ResponseReturnValue:
         return render_template("auth/invitation_other_account.html", **context)
     form = NewPasswordForm(personal=(invitation.email, invitation.full_name))
     if form.validate_on_submit():
-        user = invitations.accept_as_new_user(
-            invitation, form.password.data, address_hash=address_hash()
-        )
+        try:
+            user = invitations.accept_with_password(
+                invitation, form.password.data, address_hash=address_hash()
+            )
+        except (LinkAlreadyUsedError, invitations.InvitationError):
+            session.pop(INVITATION_KEY, None)
+            return _link_problem(LinkProblem.USED, "invitation")
         session.pop(INVITATION_KEY, None)
         _begin_pending(user)
+        if user.mfa_enrolled:  # a returning person keeps their authenticator app
+            return redirect(url_for("auth.security_code"))
         return redirect(url_for("auth.set_up_authenticator"))
-    return render_template("auth/accept_invitation.html", form=form, **context)
+    returning = invitations.acceptance_route(invitation) is invitations.Acceptance.RETURNING
+    return render_template("auth/accept_invitation.html", form=form, returning=returning, **context)
 
 
 def _accept_for_existing_account(
@@ -350,9 +373,13 @@ def _accept_for_existing_account(
         return render_template("auth/invitation_other_account.html", **context)
     form = ConfirmInvitationForm()
     if form.validate_on_submit():
-        invitations.accept_as_existing_user(
-            invitation, current_user._get_current_object(), address_hash=address_hash()
-        )
+        try:
+            invitations.accept_as_existing_user(
+                invitation, current_user._get_current_object(), address_hash=address_hash()
+            )
+        except LinkAlreadyUsedError:
+            session.pop(INVITATION_KEY, None)
+            return _link_problem(LinkProblem.USED, "invitation")
         session.pop(INVITATION_KEY, None)
         flash(f"You now have access to {context['place']}.", "success")
         return redirect(url_for("main.home"))
@@ -360,6 +387,13 @@ def _accept_for_existing_account(
 
 
 # The user's own account
+
+
+def _current_password_problem(user: User, password: str) -> str | None:
+    outcome = service.confirm_password(user, password, address_hash=address_hash())
+    if outcome is Outcome.THROTTLED:
+        return THROTTLED
+    return None if outcome is Outcome.OK else "Your current password is not right"
 
 
 @bp.route("/account")
@@ -375,8 +409,9 @@ def account(user: User) -> ResponseReturnValue:
 def change_password(user: User) -> ResponseReturnValue:
     form = ChangePasswordForm(personal=(user.email, user.full_name))
     if form.validate_on_submit():
-        if not passwords.verify_password(user.password_hash, form.current_password.data):
-            form.current_password.errors = ["Your current password is not right"]
+        problem = _current_password_problem(user, form.current_password.data)
+        if problem:
+            form.current_password.errors = [problem]
         else:
             service.change_password(
                 user,
@@ -417,11 +452,16 @@ def change_authenticator(user: User) -> ResponseReturnValue:
         secret = session[ENROL_SECRET_KEY] = mfa.new_totp_secret()
     form = ChangeAuthenticatorForm()
     if form.validate_on_submit():
-        if not passwords.verify_password(user.password_hash, form.current_password.data):
-            form.current_password.errors = ["Your current password is not right"]
+        problem = _current_password_problem(user, form.current_password.data)
+        if problem:
+            form.current_password.errors = [problem]
         else:
             codes = service.save_authenticator(
-                user, secret, form.code.data, address_hash=address_hash()
+                user,
+                secret,
+                form.code.data,
+                address_hash=address_hash(),
+                current_session_token=_server_session().token,
             )
             if codes is not None:
                 session.pop(ENROL_SECRET_KEY, None)

@@ -1,7 +1,8 @@
 """A partner organisation: a school, a police force, a fostering agency...
 
 Organisations belong to the deployment, not to one authority: a police force or an
-academy trust works with several authorities, each linking it to its own service.
+academy trust works with several authorities, each linking it to its own service. One of
+them (the one that added it) manages its accounts.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, CreatedAt, Name, UUIDPrimaryKey, enum_column, utcnow
@@ -52,3 +53,7 @@ class OrganisationAuthority(Base):
         ForeignKey("authorities.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The authority whose administrators look after the organisation's accounts and
+    # details: the one that added it. Others that work with it see its name, not its
+    # people, so linking an organisation never hands one council another's partner.
+    manages_accounts: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -115,11 +115,21 @@ def test_adding_an_organisation_that_works_with_another_authority(
         f"/authorities/{authority_id}/organisations/add-existing", {"organisation": str(police)}
     )
     assert response.status_code == 302
-    assert client.get(f"/organisations/{police}").status_code == 200
     with app.app_context():
         organisation = db.session.get(Organisation, police)
         assert organisation
         assert len(organisation.authorities) == 2
+    listing = client.get(f"/authorities/{authority_id}/organisations").get_data(as_text=True)
+    assert "Shire Police" in listing
+    assert "Another council" in listing
+    # Working with an organisation is not managing it: its people stay with the council
+    # that added it, so linking can never hand one council another's partner.
+    for url in (
+        f"/organisations/{police}",
+        f"/organisations/{police}/members",
+        f"/organisations/{police}/members/invite",
+    ):
+        assert client.get(url).status_code == 404, url
 
 
 def test_linking_needs_a_choice(

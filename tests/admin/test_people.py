@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -130,8 +131,15 @@ def test_administrators_cannot_deactivate_themselves(
 
 
 def test_resetting_an_authenticator(
-    client: PortalClient, app: Flask, admin: Account, lado: Account, authority_id: uuid.UUID
+    client: PortalClient,
+    app: Flask,
+    admin: Account,
+    lado: Account,
+    authority_id: uuid.UUID,
+    sent_emails: list[dict[str, str]],
 ) -> None:
+    lado_browser = app.test_client()
+    sign_in(lado_browser, app, lado)  # type: ignore[arg-type]
     sign_in(client, app, admin)
     client.submit(f"/authorities/{authority_id}/staff/{lado.id}/reset-authenticator", {})
     with app.app_context():
@@ -139,14 +147,59 @@ def test_resetting_an_authenticator(
         assert user
         assert user.totp_secret is None
         assert not user.mfa_enrolled
+        assert user.password_hash is None
         assert (
             db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == lado.id)).first()
             is None
         )
     assert last_event(app).kind is AuditKind.MFA_RESET
+    assert lado_browser.get("/").status_code == 302  # signed out at once
+    # A phished password is no use now: the old one no longer works...
     browser = app.test_client()
     response = browser.submit("/sign-in", {"email": lado.email, "password": lado.password})
+    assert "Enter a correct email address and password" in response.get_data(as_text=True)
+    # ...and the e-mailed link (proof of the mailbox) leads to a new password and app.
+    email = sent_emails[-1]
+    assert email["template"] == "authenticator_reset"
+    assert email["to"] == lado.email
+    assert "24 hours" in email["body"]
+    path = re.search(r"https://portal\.test(/reset-password/\S+)", email["body"]).group(1)  # type: ignore[union-attr]
+    browser.get(path)
+    browser.submit("/reset-password", {"password": "sapphire-meadow-lantern-3"})
+    response = browser.submit(
+        "/sign-in", {"email": lado.email, "password": "sapphire-meadow-lantern-3"}
+    )
     assert response.headers["Location"] == "/sign-in/set-up-authenticator"
+
+
+def test_an_authenticator_is_reset_only_by_someone_who_administers_all_its_places(
+    client: PortalClient, app: Flask, admin: Account, authority_id: uuid.UUID
+) -> None:
+    """The app belongs to the whole account: a school's administrator must not be able
+    to reset the authenticator of a council administrator who is also a school governor."""
+    school = make_organisation(app, [authority_id])
+    head = make_account(app, Role.ORGANISATION_ADMIN, organisation_id=school)
+    add_role(app, admin, Role.PARTNER_MEMBER, organisation_id=school)
+    sign_in(client, app, head)
+    url = f"/organisations/{school}/members/{admin.id}/reset-authenticator"
+    page = client.get(url).get_data(as_text=True)
+    assert "also works with Brookfield Test Council" in page
+    assert "govuk-button--warning" not in page
+    response = client.submit(url, {})
+    assert response.status_code == 200
+    with app.app_context():
+        user = db.session.get(User, admin.id)
+        assert user
+        assert user.mfa_enrolled
+
+
+def test_a_deactivated_persons_authenticator_is_not_reset(
+    client: PortalClient, app: Flask, admin: Account, lado: Account, authority_id: uuid.UUID
+) -> None:
+    sign_in(client, app, admin)
+    client.submit(f"/authorities/{authority_id}/staff/{lado.id}/deactivate", {})
+    response = client.submit(f"/authorities/{authority_id}/staff/{lado.id}/reset-authenticator", {})
+    assert "Reactivate the account before resetting" in response.get_data(as_text=True)
 
 
 def test_another_authoritys_person_is_not_found(

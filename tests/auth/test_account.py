@@ -150,3 +150,35 @@ def test_moving_to_a_new_phone(client: PortalClient, app: Flask, lado: Account) 
         assert user
         assert user.totp_secret == new_secret
     assert AuditKind.MFA_ENROLLED in kinds(app)
+
+
+def test_moving_to_a_new_phone_signs_out_elsewhere_and_tells_the_user(
+    client: PortalClient, app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    other_device = app.test_client()
+    sign_in(other_device, app, lado)  # type: ignore[arg-type]
+    sign_in(client, app, lado)
+    new_secret = secret_on_page(client.get("/account/change-authenticator").get_data(as_text=True))
+    client.submit(
+        "/account/change-authenticator",
+        {"code": fresh_code(app, lado.id, new_secret), "current_password": lado.password},
+    )
+    assert client.get("/account").status_code == 200
+    assert other_device.get("/account").status_code == 302
+    assert sent_emails[-1]["template"] == "authenticator_changed"
+
+
+def test_password_confirmations_are_throttled(
+    client: PortalClient, app: Flask, lado: Account
+) -> None:
+    sign_in(client, app, lado)
+    for _ in range(10):
+        client.submit(
+            "/account/change-password",
+            {"current_password": "guess-guess-1", "password": "velvet-compass-orchard-19"},
+        )
+    response = client.submit(
+        "/account/change-password",
+        {"current_password": lado.password, "password": "velvet-compass-orchard-19"},
+    )
+    assert "too many attempts" in response.get_data(as_text=True)

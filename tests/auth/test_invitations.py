@@ -4,6 +4,7 @@ authenticator app."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pyotp
@@ -14,7 +15,14 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models import Invitation, RecoveryCode, Role, User, utcnow
 from tests.client import PortalClient
-from tests.factories import Account, make_account, make_authority, make_organisation, sign_in
+from tests.factories import (
+    Account,
+    fresh_code,
+    make_account,
+    make_authority,
+    make_organisation,
+    sign_in,
+)
 
 LINK = re.compile(r"https://portal\.test(/invitation/[A-Za-z0-9_-]+)")
 
@@ -291,3 +299,57 @@ def test_organisation_admins_invite_to_their_own_organisation(
         user = db.session.scalars(select(User).where(User.email == "dsl@test.example")).one()
         assert user.memberships[0].organisation_id == organisation_id
         assert user.memberships[0].role is Role.PARTNER_MEMBER
+
+
+def test_two_requests_racing_with_one_link_create_one_account(
+    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    """A double click: both requests read the invitation as unused; only one may win."""
+    from portal.auth import invitations
+    from portal.auth.links import LinkAlreadyUsedError
+
+    invite(client, app, admin, sent_emails)
+    with app.app_context():
+        stale = db.session.scalars(select(Invitation)).one()
+        db.session.expunge(stale)
+        db.session.rollback()
+    with app.app_context():
+        fresh = db.session.get(Invitation, stale.id)
+        assert fresh
+        invitations.accept_with_password(fresh, INVITEE_PASSWORD)
+    with app.app_context(), pytest.raises((LinkAlreadyUsedError, invitations.InvitationError)):
+        invitations.accept_with_password(stale, INVITEE_PASSWORD)
+    with app.app_context():
+        assert len(db.session.scalars(select(User).where(User.email == stale.email)).all()) == 1
+
+
+def test_someone_who_lost_all_access_comes_back_by_invitation(
+    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    """They cannot sign in (no active role anywhere), so the link, which proves the
+    mailbox, lets them set a new password; their authenticator app is still needed."""
+    authority_id = uuid.UUID(authority_of(app, admin))
+    leaver = make_account(app, Role.LADO, authority_id=authority_id, email="back@test.example")
+    with app.app_context():
+        user = db.session.get(User, leaver.id)
+        assert user
+        user.memberships[0].deactivated_at = utcnow()
+        db.session.commit()
+    path = invite(
+        client, app, admin, sent_emails, email="back@test.example", roles=("lado_manager",)
+    )
+    browser = app.test_client()
+    browser.get(path)
+    page = browser.get("/invitation").get_data(as_text=True)
+    assert "Welcome back" in page
+    response = browser.submit("/invitation", {"password": "ember-quartz-willow-64"})
+    assert response.headers["Location"] == "/sign-in/security-code"
+    assert leaver.totp_secret
+    response = browser.submit(
+        "/sign-in/security-code", {"code": fresh_code(app, leaver.id, leaver.totp_secret)}
+    )
+    assert response.headers["Location"] == "/"
+    with app.app_context():
+        user = db.session.get(User, leaver.id)
+        assert user
+        assert sorted(m.role.value for m in user.active_memberships) == ["lado_manager"]

@@ -135,3 +135,81 @@ def test_the_email_and_log_carry_no_case_detail_and_the_audit_no_address(
     with app.app_context():
         for event in db.session.scalars(select(AuditEvent)):
             assert lado.email not in repr(event.detail)
+
+
+def test_two_requests_racing_with_one_reset_link(app: Flask, lado: Account) -> None:
+    from portal.auth import links
+    from portal.auth import resets as service
+
+    ask_for_link(app, lado.email)
+    with app.app_context():
+        stale = db.session.scalars(select(PasswordReset)).one()
+        db.session.expunge(stale)
+        db.session.rollback()
+    with app.app_context():
+        fresh = db.session.get(PasswordReset, stale.id)
+        assert fresh
+        service.complete_password_reset(fresh, NEW_PASSWORD, address_hash="x")
+    with app.app_context():
+        stale = db.session.merge(stale, load=False)
+        with pytest.raises(links.LinkAlreadyUsedError):
+            service.complete_password_reset(stale, "another-password-entirely-7", address_hash="x")
+
+
+def test_a_sign_in_half_done_before_a_reset_cannot_be_finished(
+    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    """Someone with the old password is at the code step when the owner resets it."""
+    intruder = app.test_client()
+    intruder.submit("/sign-in", {"email": lado.email, "password": lado.password})
+    owner = ask_for_link(app, lado.email)
+    owner.get(LINK.search(sent_emails[-1]["body"]).group(1))  # type: ignore[union-attr]
+    owner.submit("/reset-password", {"password": NEW_PASSWORD})
+    assert lado.totp_secret
+    response = intruder.submit(
+        "/sign-in/security-code", {"code": fresh_code(app, lado.id, lado.totp_secret)}
+    )
+    assert response.headers["Location"] == "/sign-in"
+    assert intruder.get("/").status_code == 302
+
+
+def test_a_reset_kills_the_other_links_and_forgets_the_failures(
+    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    for _ in range(10):
+        app.test_client().submit("/sign-in", {"email": lado.email, "password": "wrong-pass-12"})
+    ask_for_link(app, lado.email)
+    first = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    with app.app_context():  # a second link, as if asked for again later
+        db.session.execute(update(PasswordReset).values(created_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    browser = ask_for_link(app, lado.email)
+    second = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    assert first != second
+    browser.get(second)
+    browser.submit("/reset-password", {"password": NEW_PASSWORD})
+    assert app.test_client().get(first).status_code == 404
+    # The lock-out the sign-in page suggested resetting the password for is lifted.
+    response = app.test_client().submit("/sign-in", {"email": lado.email, "password": NEW_PASSWORD})
+    assert response.headers["Location"] == "/sign-in/security-code"
+
+
+def test_one_email_per_five_minutes_however_often_asked(
+    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    for _ in range(4):
+        ask_for_link(app, lado.email)
+    assert len(sent_emails) == 1
+
+
+def test_a_deactivated_user_gets_no_reset(
+    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+) -> None:
+    ask_for_link(app, lado.email)
+    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    with app.app_context():
+        from portal.models import Membership
+
+        db.session.execute(update(Membership).values(deactivated_at=utcnow()))
+        db.session.commit()
+    assert app.test_client().get(path).status_code == 404
