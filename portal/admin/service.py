@@ -386,16 +386,18 @@ def linked_organisations(authority: Authority) -> Sequence[Organisation]:
     return db.session.scalars(organisations_of(authority)).all()
 
 
-def managed_organisation_ids(authority: Authority) -> set[uuid.UUID]:
-    """Of the organisations working with the authority, those whose accounts it manages."""
-    return set(
-        db.session.scalars(
-            select(OrganisationAuthority.organisation_id).where(
-                OrganisationAuthority.authority_id == authority.id,
-                OrganisationAuthority.manages_accounts.is_(True),
-            )
+def account_managers(organisations: Iterable[Organisation]) -> dict[uuid.UUID, Authority]:
+    """Which authority looks after each organisation's accounts."""
+    ids = [organisation.id for organisation in organisations]
+    rows = db.session.execute(
+        select(OrganisationAuthority.organisation_id, Authority)
+        .join(Authority, Authority.id == OrganisationAuthority.authority_id)
+        .where(
+            OrganisationAuthority.organisation_id.in_(ids),
+            OrganisationAuthority.manages_accounts.is_(True),
         )
-    )
+    ).all()
+    return {organisation_id: authority for organisation_id, authority in rows}
 
 
 def member_counts(organisations: Iterable[Organisation]) -> dict[uuid.UUID, int]:

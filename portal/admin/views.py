@@ -120,7 +120,7 @@ def organisations(user: User, authority: Authority) -> ResponseReturnValue:
         "admin/organisations.html",
         authority=authority,
         organisations=linked,
-        managed=service.managed_organisation_ids(authority),
+        managers=service.account_managers(linked),
         member_counts=service.member_counts(linked),
         can_add_existing=bool(service.organisations_not_linked(authority)),
     )

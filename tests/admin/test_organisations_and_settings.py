@@ -121,7 +121,7 @@ def test_adding_an_organisation_that_works_with_another_authority(
         assert len(organisation.authorities) == 2
     listing = client.get(f"/authorities/{authority_id}/organisations").get_data(as_text=True)
     assert "Shire Police" in listing
-    assert "Another council" in listing
+    assert "Looked after by Testshire Council" in listing
     # Working with an organisation is not managing it: its people stay with the council
     # that added it, so linking can never hand one council another's partner.
     for url in (
