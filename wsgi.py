@@ -1,10 +1,17 @@
-"""The WSGI entry point for gunicorn: ``gunicorn wsgi:app``."""
+"""The entry point for gunicorn (``gunicorn wsgi:app``) and the flask command
+(``flask --app wsgi ...``)."""
+
+import sys
 
 from portal import create_app
 from portal.config import ConfigError
+
+# gunicorn stops, instead of restarting workers for ever, when a worker exits with 3.
+WORKER_BOOT_ERROR = 3
 
 try:
     app = create_app()
 except ConfigError as error:
     # One line that says what to do, not a traceback.
-    raise SystemExit(f"portal: cannot start: {error}") from None
+    print(f"portal: cannot start: {error}", file=sys.stderr)
+    raise SystemExit(WORKER_BOOT_ERROR) from None
