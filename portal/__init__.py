@@ -12,7 +12,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import access, errors, formatting, headers, navigation, notify
+from portal import access, errors, formatting, headers, navigation
 from portal.config import SETTINGS_EXTENSION, Settings
 from portal.extensions import csrf, db, login_manager, migrate
 from portal.models import User
@@ -68,7 +68,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     access.install(app)
     headers.init_app(app)
     errors.init_app(app)
-    notify.init_app(app)
 
     from portal import cli
 

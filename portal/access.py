@@ -23,7 +23,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
 from typing import Any, Final, NoReturn, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -329,5 +329,7 @@ def is_safe_next(target: str | None) -> bool:
     """``next=`` may only point at a path on this site."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return False
+    if any(character.isspace() or ord(character) < 32 for character in unquote(target)):
+        return False  # a header-splitting or look-alike path
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and "\\" not in target

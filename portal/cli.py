@@ -3,6 +3,8 @@ housekeeping. Cron runs ``flask outbox deliver`` and ``flask housekeeping``."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import click
@@ -92,13 +94,33 @@ outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
 
 @outbox_cli.command("deliver")
 def outbox_deliver() -> None:
-    """Send pending e-mails (cron: every minute)."""
+    """Send every pending e-mail once, then stop."""
     from portal.notify import deliver_pending
 
     total = 0
     while sent := deliver_pending():
         total += sent
     click.echo(f"Sent {total} e-mail(s)")
+
+
+@outbox_cli.command("worker")
+@click.option(
+    "--poll-seconds",
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="How long to wait when there is nothing to send.",
+)
+def outbox_worker(poll_seconds: float) -> None:
+    """Keep sending e-mails as they are queued, until stopped (SIGTERM or Ctrl-C)."""
+    from portal.notify import run_worker
+
+    stopping = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stopping.set())
+    click.echo("Outbox worker started")
+    run_worker(poll_seconds, stopping.is_set)
+    click.echo("Outbox worker stopped")
 
 
 @click.command("housekeeping")

@@ -1,11 +1,10 @@
 """The outbox: e-mails are written to a table in the same transaction as the change that
 caused them, then delivered by a transport.
 
-Delivery happens as soon as the response to the request that queued a message has been
-sent, and again
-from ``flask outbox deliver`` (cron) for anything that failed or was queued outside a
-request. A message is claimed with a conditional UPDATE before sending, so two workers
-never send it twice. Once sent, the body is cleared: it may hold a one-time link.
+``flask outbox worker`` delivers them within a couple of seconds; ``flask outbox deliver``
+does one pass (for cron, or to flush by hand). A message is claimed with a conditional
+UPDATE before sending, so any number of workers never send it twice. Once sent, the body
+is cleared: it may hold a one-time link.
 
 E-mails never carry case detail: they say what happened and "sign in to read".
 """
@@ -14,16 +13,17 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from flask import Flask, Response, current_app, has_request_context, render_template, url_for
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from flask import current_app, has_request_context, render_template, url_for
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from portal.config import Settings, current_settings
 from portal.extensions import db
@@ -35,7 +35,6 @@ MAX_ATTEMPTS = 5
 # A message claimed by a worker that then died goes back to the queue after this long.
 CLAIM_TIMEOUT = timedelta(minutes=10)
 MEMORY_OUTBOX = "portal.memory_outbox"
-COMMITTED_FLAG = "portal.outbox_committed"
 
 
 @dataclass(frozen=True)
@@ -223,52 +222,25 @@ def _send(message_id: uuid.UUID, transport: Transport, settings: Settings) -> in
     return 1
 
 
-def _note_new_messages(session: Session, flush_context: Any, instances: Iterable[Any]) -> None:
-    if any(isinstance(obj, OutboxMessage) for obj in session.new):
-        session.info["portal.outbox_pending"] = True
-
-
-def _after_commit(session: Session) -> None:
-    if session.info.pop("portal.outbox_pending", False):
-        session.info[COMMITTED_FLAG] = True
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop("portal.outbox_pending", None)
-
-
-def _deliver_after_request(response: Response) -> Response:
-    """Send what this request queued, once its transaction has committed, and only after
-    the response has gone: how long a mail server takes must not show in how long a page
-    takes (it would tell "forgot password" callers which addresses have accounts)."""
-    if db.session.info.pop(COMMITTED_FLAG, False):
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        response.call_on_close(lambda: _deliver_in_background(app))
-    return response
-
-
-def _deliver_in_background(app: Flask) -> None:
-    with app.app_context():
+def run_worker(poll_seconds: float, stop: Callable[[], bool]) -> None:
+    """Deliver the outbox until ``stop()`` says so: ``flask outbox worker``, a service of
+    its own beside gunicorn. Requests never send e-mail themselves: a mail server's speed
+    must neither slow pages nor show in their timing (which would tell a caller of
+    "forgot password" whether an address has an account)."""
+    while not stop():
         try:
-            deliver_pending()
-        except Exception:  # the cron run retries; the user's request already succeeded
-            log.exception("Outbox delivery after the response failed")
+            sent = deliver_pending()
+        except OperationalError:  # the database is away; try again shortly
             db.session.rollback()
+            log.warning("Outbox worker: database unavailable")
+            sent = 0
+        finally:
+            db.session.remove()
+        if not sent:
+            _sleep_unless_stopped(poll_seconds, stop)
 
 
-def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
-    _after_rollback(session)
-
-
-SESSION_LISTENERS = (
-    ("before_flush", _note_new_messages),
-    ("after_commit", _after_commit),
-    ("after_soft_rollback", _after_soft_rollback),
-)
-
-
-def init_app(app: Flask) -> None:
-    for identifier, listener in SESSION_LISTENERS:
-        if not event.contains(Session, identifier, listener):
-            event.listen(Session, identifier, listener)
-    app.after_request(_deliver_after_request)
+def _sleep_unless_stopped(seconds: float, stop: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stop():
+        time.sleep(min(0.2, seconds))

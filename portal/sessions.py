@@ -188,8 +188,13 @@ class DatabaseSessionInterface(SessionInterface):
             connection.execute(delete(table).where(table.c.token_hash == hash_token(token)))
 
 
+PENDING_KEY = "auth_pending"  # a sign-in between the password and the code
+
+
 def _user_id(session: dict[str, Any]) -> uuid.UUID | None:
-    value = session.get(USER_ID_KEY)
+    """Whose session this is: signed in, or half way through signing in (so that ending
+    all of a user's sessions also ends a sign-in someone else has half done)."""
+    value = session.get(USER_ID_KEY) or (session.get(PENDING_KEY) or {}).get("user_id")
     return uuid.UUID(value) if value else None
 
 

@@ -27,7 +27,7 @@ class PortalClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> TestResponse:
         kwargs.setdefault("base_url", "https://localhost")
         response = super().open(*args, **kwargs)
-        # As a WSGI server does once the body is sent: runs call_on_close work (e-mail).
+        # As a WSGI server does once the body is sent.
         response.get_data()
         response.close()
         if response.mimetype == "text/html":

@@ -27,7 +27,7 @@ from portal import create_app
 from portal.config import Settings
 from portal.extensions import db
 from portal.models import Base
-from portal.notify import MEMORY_OUTBOX
+from portal.notify import MEMORY_OUTBOX, deliver_pending
 from tests.client import PortalClient
 from tests.postgres import create_database, server_from_environment, throwaway_server
 
@@ -162,10 +162,27 @@ def client(app: Flask) -> PortalClient:
     return test_client
 
 
+class Mailbox:
+    """What the outbox worker would have sent by now: each look runs one delivery pass
+    (as ``flask outbox worker`` does every couple of seconds), then reads the messages
+    the test transport kept."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def all(self) -> list[dict[str, Any]]:
+        with self.app.app_context():
+            deliver_pending()
+        sent: list[dict[str, Any]] = self.app.extensions[MEMORY_OUTBOX]
+        return sent
+
+    def last(self) -> dict[str, Any]:
+        return self.all()[-1]
+
+
 @pytest.fixture
-def sent_emails(app: Flask) -> list[dict[str, Any]]:
-    emails: list[dict[str, Any]] = app.extensions[MEMORY_OUTBOX]
-    return emails
+def mailbox(app: Flask) -> Mailbox:
+    return Mailbox(app)
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from portal import demo
 from portal.extensions import db
 from portal.models import Authority, Invitation, Organisation, OutboxMessage, Role, User
 from portal.vocabulary import OrganisationType
+from tests.conftest import Mailbox
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = re.compile(r"^\| ([^|]+) \| ([^|]+) \| `([^`]+)` \| `([^`]+)` \| `([A-Z2-7]+)` \|$", re.M)
@@ -69,7 +70,7 @@ def test_every_readme_account_signs_in(app: Flask) -> None:
 
 
 def test_creating_an_authority_and_inviting_its_first_administrator(
-    app: Flask, sent_emails: list[dict[str, str]]
+    app: Flask, mailbox: Mailbox
 ) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(
@@ -118,7 +119,7 @@ def test_creating_an_authority_and_inviting_its_first_administrator(
         assert db.session.scalars(select(OutboxMessage)).one().recipient == "it@northtown.example"
     result = runner.invoke(args=["outbox", "deliver"])
     assert "Sent 1 e-mail" in result.output
-    assert "https://portal.test/invitation/" in sent_emails[-1]["body"]
+    assert "https://portal.test/invitation/" in mailbox.last()["body"]
     unknown = runner.invoke(
         args=["authority", "invite-admin", "--code", "ZZZ", "--email", "a@b.example", "--name", "A"]
     )

@@ -25,3 +25,22 @@ def test_downgrade_to_nothing_and_back(make_app: object) -> None:
         assert inspect(db.engine).get_table_names() in ([], ["alembic_version"])
         flask_migrate.upgrade()
         assert "audit_events" in inspect(db.engine).get_table_names()
+
+
+def test_an_organisation_has_at_most_one_account_manager(app: Flask) -> None:
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.models import OrganisationAuthority
+    from tests.factories import make_authority, make_organisation
+
+    first, second = make_authority(app), make_authority(app)
+    organisation = make_organisation(app, [first])
+    with app.app_context():
+        db.session.add(
+            OrganisationAuthority(
+                organisation_id=organisation, authority_id=second, manages_accounts=True
+            )
+        )
+        with pytest.raises(IntegrityError):
+            db.session.commit()

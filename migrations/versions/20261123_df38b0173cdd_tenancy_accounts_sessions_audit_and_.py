@@ -156,6 +156,7 @@ def upgrade():
     )
     with op.batch_alter_table('organisation_authorities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organisation_authorities_authority_id'), ['authority_id'], unique=False)
+        batch_op.create_index('uq_organisation_authorities_manager', ['organisation_id'], unique=True, postgresql_where=sa.text('manages_accounts'), sqlite_where=sa.text('manages_accounts'))
 
     op.create_table('password_resets',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -256,6 +257,7 @@ def downgrade():
 
     op.drop_table('password_resets')
     with op.batch_alter_table('organisation_authorities', schema=None) as batch_op:
+        batch_op.drop_index('uq_organisation_authorities_manager', postgresql_where=sa.text('manages_accounts'), sqlite_where=sa.text('manages_accounts'))
         batch_op.drop_index(batch_op.f('ix_organisation_authorities_authority_id'))
 
     op.drop_table('organisation_authorities')

@@ -260,6 +260,7 @@ def reset_authenticator(
     # The password goes too: a reset must not hand the account to whoever has phished it.
     # The e-mailed link proves the mailbox before a new password and a new app are set.
     target.password_hash = None
+    target.password_changed_at = utcnow()  # ends any sign-in half done with the old one
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == target.id))
     end_all_sessions_for(target.id)
     resets.send_link(target, "authenticator_reset", AUTHENTICATOR_RESET_LINK_LIFETIME)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import audit, notify
 from portal.access import pending_invitations
 from portal.auth.links import LinkAlreadyUsedError, LinkProblem, expired, use_once
-from portal.auth.service import set_password, user_by_email
+from portal.auth.service import replace_password, set_password, user_by_email
 from portal.config import current_settings
 from portal.extensions import db
 from portal.models import AuditKind, Invitation, Membership, Role, User, normalise_email, utcnow
@@ -180,9 +180,13 @@ def accept_with_password(
         raise InvitationError("Sign in to accept this invitation")
     if user is None:
         user = User(id=uuid.uuid4(), email=invitation.email, full_name=invitation.full_name)
+        _grant(invitation, user, address_hash)  # first: it flushes, and user is not added yet
         db.session.add(user)
-    _grant(invitation, user, address_hash)
-    set_password(user, password)
+        set_password(user, password)
+    else:
+        _grant(invitation, user, address_hash)
+        # A returning person: old reset links die, old sessions end, they are told.
+        replace_password(user, password, AuditKind.PASSWORD_RESET, address_hash)
     _add_roles(invitation, user)
     try:
         db.session.commit()

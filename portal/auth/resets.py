@@ -27,10 +27,13 @@ REQUEST_INTERVAL = timedelta(minutes=5)
 
 def request_password_reset(email: str, *, address_hash: str) -> None:
     """E-mail a one-time link if an active account has this address; do nothing visible
-    otherwise. Requests count against the client address's limit, like sign-ins."""
+    otherwise. Requests are limited per address typed and per client address."""
     settings = current_settings()
+    # Counted apart from sign-ins: an office sharing one address does not lose its
+    # sign-in allowance to reset requests, and the other way round.
     request_key = pseudonymise(email.strip().lower(), settings.secret_key, "password-reset")
-    allowed = throttle.attempt(request_key, address_hash).allowed
+    address_key = pseudonymise(address_hash, settings.secret_key, "password-reset-address")
+    allowed = throttle.attempt(request_key, address_key).allowed
     user = user_by_email(email)
     if not allowed or user is None or not user.is_active or _recently_sent(user):
         audit.record(
@@ -112,6 +115,7 @@ def complete_password_reset(reset: PasswordReset, new_password: str, *, address_
     user = reset.user
     use_once(PasswordReset.used_at, reset.id)
     replace_password(user, new_password, AuditKind.PASSWORD_RESET, address_hash)
+    db.session.commit()
     return user
 
 

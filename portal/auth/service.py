@@ -71,7 +71,7 @@ def check_password(email: str, password: str, *, address_hash: str) -> CheckResu
         )
         db.session.commit()
         return CheckResult(Outcome.INACTIVE, user)
-    throttle.succeeded(attempt)
+    throttle.passed(attempt)
     if user.password_hash and passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     db.session.commit()
@@ -113,7 +113,7 @@ def confirm_code(user: User, code: str, *, address_hash: str, recovery: bool = F
         )
         db.session.commit()
         return Outcome.WRONG
-    throttle.succeeded(attempt)
+    throttle.signed_in(attempt)
     db.session.commit()
     return Outcome.OK
 
@@ -132,7 +132,7 @@ def confirm_password(user: User, password: str, *, address_hash: str) -> Outcome
         )
         db.session.commit()
         return Outcome.WRONG
-    throttle.succeeded(attempt)
+    throttle.passed(attempt)
     db.session.commit()
     return Outcome.OK
 
@@ -150,16 +150,18 @@ def save_authenticator(
     *,
     address_hash: str,
     current_session_token: str | None = None,
-) -> list[str] | None:
+) -> list[str] | Outcome:
     """Save a TOTP secret once a code from it is confirmed (first set-up, or a new phone);
-    returns new recovery codes, or None if the code does not match the secret.
+    returns new recovery codes, or why not (the code does not match, or too many tries).
 
     Moving to a new phone ends the user's other sessions and tells them by e-mail."""
     attempt = throttle.attempt(throttle.account_key(user.email), address_hash)
-    if not attempt.allowed or not mfa.consume_totp(user, code, secret=secret):
+    if not attempt.allowed:
+        return Outcome.THROTTLED
+    if not mfa.consume_totp(user, code, secret=secret):
         db.session.rollback()
-        return None
-    throttle.succeeded(attempt)
+        return Outcome.WRONG
+    throttle.signed_in(attempt)
     changing = user.mfa_enrolled
     user.totp_secret = secret
     user.mfa_enrolled_at = utcnow()
@@ -209,17 +211,19 @@ def change_password(
         address_hash,
         keep_session=current_session_token,
     )
+    db.session.commit()
 
 
 def replace_password(
     user: User,
     new_password: str,
     kind: AuditKind,
-    address_hash: str,
+    address_hash: str | None,
     keep_session: str | None = None,
 ) -> None:
     """New password; every other session ends, every outstanding reset link dies, the
-    account's sign-in failures are forgotten, and the user is told by e-mail."""
+    account's sign-in failures are forgotten, and the user is told by e-mail. In the
+    caller's transaction."""
     set_password(user, new_password)
     end_all_sessions_for(user.id, keep_token=keep_session)
     db.session.execute(
@@ -233,4 +237,3 @@ def replace_password(
     notify.queue_email(
         "password_changed", user.email, related_user_id=user.id, full_name=user.full_name
     )
-    db.session.commit()

@@ -7,8 +7,8 @@ address. Both keys are pseudonymised with a keyed hash.
 An attempt is written down *before* it is checked, and committed, so that requests
 arriving at the same moment on several workers all see each other: the limit cannot be
 overshot by racing it. A successful attempt then removes its own rows and the account's
-earlier failures; a refused (throttled) one removes its rows too, so that waiting out
-the five minutes is enough.
+earlier failures once the whole sign-in (password and code) has succeeded; a refused
+(throttled) one removes its rows too, so that waiting out the five minutes is enough.
 """
 
 from __future__ import annotations
@@ -63,8 +63,15 @@ def attempt(account_hash: str, address_hash: str) -> Attempt:
     return result
 
 
-def succeeded(attempt: Attempt) -> None:
-    """In the caller's transaction: a success forgets itself and the account's failures."""
+def passed(attempt: Attempt) -> None:
+    """In the caller's transaction: an attempt that succeeded is not a failure. The
+    account's earlier failures stay: a right password must not wipe wrong codes."""
+    _forget(attempt.row_ids)
+
+
+def signed_in(attempt: Attempt) -> None:
+    """In the caller's transaction: the whole sign-in succeeded, so the account's earlier
+    failures are forgotten too."""
     _forget(attempt.row_ids)
     clear_account(attempt.account_hash)
 

@@ -32,12 +32,11 @@ from portal.config import current_settings
 from portal.extensions import db
 from portal.models import Invitation, PasswordReset, User, utcnow
 from portal.places import place_name
-from portal.sessions import ServerSession
+from portal.sessions import PENDING_KEY, ServerSession
 
 # Between the password and the authenticator code the user is not signed in yet; the
 # half-done sign-in lasts this long.
 PENDING_LIFETIME = timedelta(minutes=10)
-PENDING_KEY = "auth_pending"
 ENROL_SECRET_KEY = "enrol_secret"  # noqa: S105 (a session key's name, not a secret)
 NEXT_KEY = "next"
 RESET_KEY = "password_reset_id"
@@ -97,7 +96,12 @@ def _pending_user() -> User | None:
         session.pop(ENROL_SECRET_KEY, None)
         return None
     user = db.session.get(User, uuid.UUID(pending["user_id"]))
-    if user is None or not user.is_active or pending.get("stamp") != _security_stamp(user):
+    if (
+        user is None
+        or not user.is_active
+        or user.password_hash is None
+        or pending.get("stamp") != _security_stamp(user)
+    ):
         return None
     return user
 
@@ -207,15 +211,21 @@ def set_up_authenticator() -> ResponseReturnValue:
         codes = service.save_authenticator(
             user, secret, form.code.data, address_hash=address_hash()
         )
-        if codes is not None:
+        if isinstance(codes, list):
             _finish_sign_in(user)
             return render_template("auth/recovery_codes.html", codes=codes, first_time=True)
-        form.code.errors = [
-            "The security code is not right. Check the app shows the account "
-            "you just added, wait for a new code and enter it"
-        ]
+        form.code.errors = [_enrolment_problem(codes)]
     return render_template(
         "auth/set_up_authenticator.html", form=form, **_enrolment_context(user, secret)
+    )
+
+
+def _enrolment_problem(outcome: Outcome) -> str:
+    if outcome is Outcome.THROTTLED:
+        return THROTTLED
+    return (
+        "The security code is not right. Check the app shows the account you just added, "
+        "wait for a new code and enter it"
     )
 
 
@@ -463,15 +473,12 @@ def change_authenticator(user: User) -> ResponseReturnValue:
                 address_hash=address_hash(),
                 current_session_token=_server_session().token,
             )
-            if codes is not None:
+            if isinstance(codes, list):
                 session.pop(ENROL_SECRET_KEY, None)
                 return render_template(
                     "auth/recovery_codes.html", codes=codes, first_time=False, changed_app=True
                 )
-            form.code.errors = [
-                "The security code is not right. Check the app shows the "
-                "account you just added, wait for a new code and enter it"
-            ]
+            form.code.errors = [_enrolment_problem(codes)]
     return render_template(
         "auth/change_authenticator.html", form=form, **_enrolment_context(user, secret)
     )

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, false
+from sqlalchemy import ForeignKey, Index, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, CreatedAt, Name, UUIDPrimaryKey, enum_column, utcnow
@@ -45,6 +45,16 @@ class OrganisationAuthority(Base):
     """An organisation works with an authority (refers to it, answers its requests)."""
 
     __tablename__ = "organisation_authorities"
+    __table_args__ = (
+        # At most one authority looks after an organisation's accounts.
+        Index(
+            "uq_organisation_authorities_manager",
+            "organisation_id",
+            unique=True,
+            postgresql_where=text("manages_accounts"),
+            sqlite_where=text("manages_accounts"),
+        ),
+    )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True

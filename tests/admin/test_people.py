@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AuditEvent, AuditKind, RecoveryCode, Role, User
 from tests.client import PortalClient
+from tests.conftest import Mailbox
 from tests.factories import (
     Account,
     add_role,
@@ -136,7 +137,7 @@ def test_resetting_an_authenticator(
     admin: Account,
     lado: Account,
     authority_id: uuid.UUID,
-    sent_emails: list[dict[str, str]],
+    mailbox: Mailbox,
 ) -> None:
     lado_browser = app.test_client()
     sign_in(lado_browser, app, lado)  # type: ignore[arg-type]
@@ -159,7 +160,7 @@ def test_resetting_an_authenticator(
     response = browser.submit("/sign-in", {"email": lado.email, "password": lado.password})
     assert "Enter a correct email address and password" in response.get_data(as_text=True)
     # ...and the e-mailed link (proof of the mailbox) leads to a new password and app.
-    email = sent_emails[-1]
+    email = mailbox.last()
     assert email["template"] == "authenticator_reset"
     assert email["to"] == lado.email
     assert "24 hours" in email["body"]
@@ -281,3 +282,37 @@ def test_an_administrator_of_two_places_chooses_one(
     assert "Brookfield Test Council" in page
     assert "Second Test Council" in page
     assert "/administration" in client.get("/").get_data(as_text=True)
+
+
+def test_an_authenticator_reset_ends_a_set_up_someone_else_has_half_done(
+    client: PortalClient,
+    app: Flask,
+    admin: Account,
+    authority_id: uuid.UUID,
+) -> None:
+    """Someone with a phished password is setting up their own app on a new account."""
+    newcomer = make_account(app, Role.LADO, authority_id=authority_id, enrolled=False)
+    intruder = app.test_client()
+    response = intruder.submit("/sign-in", {"email": newcomer.email, "password": newcomer.password})
+    assert response.headers["Location"] == "/sign-in/set-up-authenticator"
+    secret = (
+        re.search(
+            r'portal-secret">([A-Z2-7 ]+)<',
+            intruder.get("/sign-in/set-up-authenticator").get_data(as_text=True),
+        )
+        .group(1)
+        .replace(" ", "")
+    )  # type: ignore[union-attr]
+    sign_in(client, app, admin)
+    client.submit(f"/authorities/{authority_id}/staff/{newcomer.id}/reset-authenticator", {})
+    import pyotp
+
+    response = intruder.post_form(
+        "/sign-in/set-up-authenticator", {"code": pyotp.TOTP(secret).now()}
+    )
+    assert response.status_code in (302, 400)
+    assert intruder.get("/").status_code == 302
+    with app.app_context():
+        user = db.session.get(User, newcomer.id)
+        assert user
+        assert not user.mfa_enrolled

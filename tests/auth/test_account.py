@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, AuditKind, Role, User
 from tests.auth.test_invitations import secret_on_page
 from tests.client import PortalClient
+from tests.conftest import Mailbox
 from tests.factories import Account, fresh_code, make_account, make_authority, sign_in
 
 CODE = re.compile(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>")
@@ -39,7 +40,7 @@ def test_the_account_page_shows_the_person_and_their_security(
 
 
 def test_changing_the_password_keeps_this_session_and_ends_others(
-    client: PortalClient, app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, lado: Account, mailbox: Mailbox
 ) -> None:
     other_device = app.test_client()
     sign_in(other_device, app, lado)  # type: ignore[arg-type]
@@ -51,7 +52,7 @@ def test_changing_the_password_keeps_this_session_and_ends_others(
     assert response.headers["Location"] == "/account"
     assert client.get("/account").status_code == 200
     assert other_device.get("/account").status_code == 302
-    assert sent_emails[-1]["template"] == "password_changed"
+    assert mailbox.last()["template"] == "password_changed"
     assert AuditKind.PASSWORD_CHANGED in kinds(app)
 
 
@@ -153,7 +154,7 @@ def test_moving_to_a_new_phone(client: PortalClient, app: Flask, lado: Account) 
 
 
 def test_moving_to_a_new_phone_signs_out_elsewhere_and_tells_the_user(
-    client: PortalClient, app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, lado: Account, mailbox: Mailbox
 ) -> None:
     other_device = app.test_client()
     sign_in(other_device, app, lado)  # type: ignore[arg-type]
@@ -165,7 +166,7 @@ def test_moving_to_a_new_phone_signs_out_elsewhere_and_tells_the_user(
     )
     assert client.get("/account").status_code == 200
     assert other_device.get("/account").status_code == 302
-    assert sent_emails[-1]["template"] == "authenticator_changed"
+    assert mailbox.last()["template"] == "authenticator_changed"
 
 
 def test_password_confirmations_are_throttled(

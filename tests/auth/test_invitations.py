@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models import Invitation, RecoveryCode, Role, User, utcnow
 from tests.client import PortalClient
+from tests.conftest import Mailbox
 from tests.factories import (
     Account,
     fresh_code,
@@ -43,7 +44,7 @@ def invite(
     client: PortalClient,
     app: Flask,
     admin: Account,
-    sent: list[dict[str, str]],
+    mailbox: Mailbox,
     email: str = "new.lado@test.example",
     roles: tuple[str, ...] = ("lado",),
 ) -> str:
@@ -55,8 +56,8 @@ def invite(
         {"full_name": "Nia New", "email": email, "roles": list(roles)},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    match = LINK.search(sent[-1]["body"])
-    assert match, sent[-1]
+    match = LINK.search(mailbox.last()["body"])
+    assert match, mailbox.last()
     return match.group(1)
 
 
@@ -82,10 +83,10 @@ def secret_on_page(html: str) -> str:
 
 
 def test_a_new_person_joins_by_invitation(
-    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, admin: Account, mailbox: Mailbox
 ) -> None:
-    path = invite(client, app, admin, sent_emails)
-    email = sent_emails[-1]
+    path = invite(client, app, admin, mailbox)
+    email = mailbox.last()
     assert email["to"] == "new.lado@test.example"
     assert "Nia New" in email["body"]
     assert "LADO" in email["body"]
@@ -119,9 +120,9 @@ def test_a_new_person_joins_by_invitation(
 
 
 def test_the_link_works_once(
-    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, admin: Account, mailbox: Mailbox
 ) -> None:
-    path = invite(client, app, admin, sent_emails)
+    path = invite(client, app, admin, mailbox)
     accept(app, path)
     again = app.test_client().get(path)
     assert again.status_code == 404
@@ -129,9 +130,9 @@ def test_the_link_works_once(
 
 
 def test_the_link_expires_after_72_hours(
-    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, admin: Account, mailbox: Mailbox
 ) -> None:
-    path = invite(client, app, admin, sent_emails)
+    path = invite(client, app, admin, mailbox)
     with app.app_context():
         invitation = db.session.scalars(select(Invitation)).one()
         assert (
@@ -160,25 +161,25 @@ def test_the_invitation_page_without_a_link(app: Flask) -> None:
 
 
 def test_resending_replaces_the_old_link(
-    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, admin: Account, mailbox: Mailbox
 ) -> None:
-    old_path = invite(client, app, admin, sent_emails)
+    old_path = invite(client, app, admin, mailbox)
     with app.app_context():
         invitation_id = db.session.scalars(select(Invitation.id)).one()
     authority_id = authority_of(app, admin)
     client.get(f"/authorities/{authority_id}/staff")
     response = client.post_form(f"/authorities/{authority_id}/invitations/{invitation_id}/resend")
     assert response.status_code == 302
-    new_path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    new_path = LINK.search(mailbox.last()["body"]).group(1)  # type: ignore[union-attr]
     assert new_path != old_path
     assert app.test_client().get(old_path).status_code == 404
     accept(app, new_path)
 
 
 def test_cancelling_an_invitation(
-    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, admin: Account, mailbox: Mailbox
 ) -> None:
-    path = invite(client, app, admin, sent_emails)
+    path = invite(client, app, admin, mailbox)
     with app.app_context():
         invitation_id = db.session.scalars(select(Invitation.id)).one()
     authority_id = authority_of(app, admin)
@@ -190,9 +191,9 @@ def test_cancelling_an_invitation(
 
 
 def test_a_weak_password_is_refused_and_the_invitation_kept(
-    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, admin: Account, mailbox: Mailbox
 ) -> None:
-    path = invite(client, app, admin, sent_emails)
+    path = invite(client, app, admin, mailbox)
     browser = app.test_client()
     browser.get(path)
     for password, message in [
@@ -212,16 +213,14 @@ def test_a_weak_password_is_refused_and_the_invitation_kept(
 
 
 def test_someone_with_an_account_signs_in_to_accept(
-    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, admin: Account, mailbox: Mailbox
 ) -> None:
     other_authority = make_authority(app)
     existing = make_account(
         app, Role.LADO, authority_id=other_authority, email="shared@test.example"
     )
-    path = invite(
-        client, app, admin, sent_emails, email="shared@test.example", roles=("lado_manager",)
-    )
-    assert "Open this link and sign in to accept" in sent_emails[-1]["body"]
+    path = invite(client, app, admin, mailbox, email="shared@test.example", roles=("lado_manager",))
+    assert "Open this link and sign in to accept" in mailbox.last()["body"]
 
     browser = app.test_client()
     browser.get(path)
@@ -282,7 +281,7 @@ def test_invitation_form_errors_keep_what_was_typed(
 
 
 def test_organisation_admins_invite_to_their_own_organisation(
-    client: PortalClient, app: Flask, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, mailbox: Mailbox
 ) -> None:
     authority_id = make_authority(app)
     organisation_id = make_organisation(app, [authority_id])
@@ -293,7 +292,7 @@ def test_organisation_admins_invite_to_their_own_organisation(
         {"full_name": "Dee Dsl", "email": "dsl@test.example", "roles": ["partner_member"]},
     )
     assert response.status_code == 302
-    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    path = LINK.search(mailbox.last()["body"]).group(1)  # type: ignore[union-attr]
     accept(app, path)
     with app.app_context():
         user = db.session.scalars(select(User).where(User.email == "dsl@test.example")).one()
@@ -302,13 +301,13 @@ def test_organisation_admins_invite_to_their_own_organisation(
 
 
 def test_two_requests_racing_with_one_link_create_one_account(
-    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, admin: Account, mailbox: Mailbox
 ) -> None:
     """A double click: both requests read the invitation as unused; only one may win."""
     from portal.auth import invitations
     from portal.auth.links import LinkAlreadyUsedError
 
-    invite(client, app, admin, sent_emails)
+    invite(client, app, admin, mailbox)
     with app.app_context():
         stale = db.session.scalars(select(Invitation)).one()
         db.session.expunge(stale)
@@ -324,7 +323,7 @@ def test_two_requests_racing_with_one_link_create_one_account(
 
 
 def test_someone_who_lost_all_access_comes_back_by_invitation(
-    client: PortalClient, app: Flask, admin: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, admin: Account, mailbox: Mailbox
 ) -> None:
     """They cannot sign in (no active role anywhere), so the link, which proves the
     mailbox, lets them set a new password; their authenticator app is still needed."""
@@ -335,9 +334,7 @@ def test_someone_who_lost_all_access_comes_back_by_invitation(
         assert user
         user.memberships[0].deactivated_at = utcnow()
         db.session.commit()
-    path = invite(
-        client, app, admin, sent_emails, email="back@test.example", roles=("lado_manager",)
-    )
+    path = invite(client, app, admin, mailbox, email="back@test.example", roles=("lado_manager",))
     browser = app.test_client()
     browser.get(path)
     page = browser.get("/invitation").get_data(as_text=True)

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models import AuditEvent, PasswordReset, Role, WebSession, utcnow
 from tests.client import PortalClient
+from tests.conftest import Mailbox
 from tests.factories import Account, fresh_code, make_account, make_authority, sign_in
 
 LINK = re.compile(r"https://portal\.test(/reset-password/[A-Za-z0-9_-]+)")
@@ -32,10 +33,10 @@ def ask_for_link(app: Flask, email: str) -> PortalClient:
 
 
 def test_reset_by_link_then_sign_in_with_the_new_password_and_a_code(
-    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+    app: Flask, lado: Account, mailbox: Mailbox
 ) -> None:
     browser = ask_for_link(app, lado.email.upper())  # any case of the address works
-    email = sent_emails[-1]
+    email = mailbox.last()
     assert email["to"] == lado.email
     assert email["template"] == "password_reset"
     path = LINK.search(email["body"]).group(1)  # type: ignore[union-attr]
@@ -44,7 +45,7 @@ def test_reset_by_link_then_sign_in_with_the_new_password_and_a_code(
     assert response.headers["Location"] == "/reset-password"  # the token leaves the URL
     response = browser.submit("/reset-password", {"password": NEW_PASSWORD})
     assert response.headers["Location"] == "/sign-in"
-    assert sent_emails[-1]["template"] == "password_changed"
+    assert mailbox.last()["template"] == "password_changed"
 
     old = browser.submit("/sign-in", {"email": lado.email, "password": lado.password})
     assert "Enter a correct email address and password" in old.get_data(as_text=True)
@@ -57,21 +58,19 @@ def test_reset_by_link_then_sign_in_with_the_new_password_and_a_code(
     assert done.headers["Location"] == "/"
 
 
-def test_an_unknown_address_gets_the_same_page_and_no_email(
-    app: Flask, sent_emails: list[dict[str, str]]
-) -> None:
+def test_an_unknown_address_gets_the_same_page_and_no_email(app: Flask, mailbox: Mailbox) -> None:
     browser = ask_for_link(app, "nobody@test.example")
     page = browser.get("/forgot-password/check-your-email")
     assert "If the address you entered has an account" in page.get_data(as_text=True)
-    assert sent_emails == []
+    assert mailbox.all() == []
 
 
 def test_resetting_signs_the_user_out_everywhere(
-    client: PortalClient, app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+    client: PortalClient, app: Flask, lado: Account, mailbox: Mailbox
 ) -> None:
     sign_in(client, app, lado)
     browser = ask_for_link(app, lado.email)
-    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    path = LINK.search(mailbox.last()["body"]).group(1)  # type: ignore[union-attr]
     browser.get(path)
     browser.submit("/reset-password", {"password": NEW_PASSWORD})
     assert client.get("/").status_code == 302
@@ -82,9 +81,9 @@ def test_resetting_signs_the_user_out_everywhere(
         )
 
 
-def test_the_link_works_once(app: Flask, lado: Account, sent_emails: list[dict[str, str]]) -> None:
+def test_the_link_works_once(app: Flask, lado: Account, mailbox: Mailbox) -> None:
     browser = ask_for_link(app, lado.email)
-    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    path = LINK.search(mailbox.last()["body"]).group(1)  # type: ignore[union-attr]
     browser.get(path)
     browser.submit("/reset-password", {"password": NEW_PASSWORD})
     again = app.test_client().get(path)
@@ -92,11 +91,9 @@ def test_the_link_works_once(app: Flask, lado: Account, sent_emails: list[dict[s
     assert "already been used" in again.get_data(as_text=True)
 
 
-def test_the_link_expires_after_an_hour(
-    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
-) -> None:
+def test_the_link_expires_after_an_hour(app: Flask, lado: Account, mailbox: Mailbox) -> None:
     ask_for_link(app, lado.email)
-    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    path = LINK.search(mailbox.last()["body"]).group(1)  # type: ignore[union-attr]
     with app.app_context():
         reset = db.session.scalars(select(PasswordReset)).one()
         assert reset.expires_at - reset.created_at == timedelta(hours=1)
@@ -108,11 +105,9 @@ def test_the_link_expires_after_an_hour(
     assert "Ask for a new link" in response.get_data(as_text=True)
 
 
-def test_a_weak_new_password_is_explained(
-    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
-) -> None:
+def test_a_weak_new_password_is_explained(app: Flask, lado: Account, mailbox: Mailbox) -> None:
     browser = ask_for_link(app, lado.email)
-    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    path = LINK.search(mailbox.last()["body"]).group(1)  # type: ignore[union-attr]
     browser.get(path)
     response = browser.submit("/reset-password", {"password": "qwertyuiop12"})
     assert response.status_code == 200
@@ -129,7 +124,7 @@ def test_the_reset_form_needs_a_link(app: Flask) -> None:
 
 
 def test_the_email_and_log_carry_no_case_detail_and_the_audit_no_address(
-    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+    app: Flask, lado: Account, mailbox: Mailbox
 ) -> None:
     ask_for_link(app, lado.email)
     with app.app_context():
@@ -157,34 +152,37 @@ def test_two_requests_racing_with_one_reset_link(app: Flask, lado: Account) -> N
 
 
 def test_a_sign_in_half_done_before_a_reset_cannot_be_finished(
-    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+    app: Flask, lado: Account, mailbox: Mailbox
 ) -> None:
     """Someone with the old password is at the code step when the owner resets it."""
     intruder = app.test_client()
     intruder.submit("/sign-in", {"email": lado.email, "password": lado.password})
     owner = ask_for_link(app, lado.email)
-    owner.get(LINK.search(sent_emails[-1]["body"]).group(1))  # type: ignore[union-attr]
+    owner.get(LINK.search(mailbox.last()["body"]).group(1))  # type: ignore[union-attr]
     owner.submit("/reset-password", {"password": NEW_PASSWORD})
     assert lado.totp_secret
-    response = intruder.submit(
+    # The half-done sign-in's session was deleted with the user's others: the code page
+    # now has nothing to continue (and its form token died with the session).
+    response = intruder.post_form(
         "/sign-in/security-code", {"code": fresh_code(app, lado.id, lado.totp_secret)}
     )
-    assert response.headers["Location"] == "/sign-in"
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
     assert intruder.get("/").status_code == 302
 
 
 def test_a_reset_kills_the_other_links_and_forgets_the_failures(
-    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+    app: Flask, lado: Account, mailbox: Mailbox
 ) -> None:
     for _ in range(10):
         app.test_client().submit("/sign-in", {"email": lado.email, "password": "wrong-pass-12"})
     ask_for_link(app, lado.email)
-    first = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    first = LINK.search(mailbox.last()["body"]).group(1)  # type: ignore[union-attr]
     with app.app_context():  # a second link, as if asked for again later
         db.session.execute(update(PasswordReset).values(created_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
     browser = ask_for_link(app, lado.email)
-    second = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    second = LINK.search(mailbox.last()["body"]).group(1)  # type: ignore[union-attr]
     assert first != second
     browser.get(second)
     browser.submit("/reset-password", {"password": NEW_PASSWORD})
@@ -195,18 +193,16 @@ def test_a_reset_kills_the_other_links_and_forgets_the_failures(
 
 
 def test_one_email_per_five_minutes_however_often_asked(
-    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
+    app: Flask, lado: Account, mailbox: Mailbox
 ) -> None:
     for _ in range(4):
         ask_for_link(app, lado.email)
-    assert len(sent_emails) == 1
+    assert len(mailbox.all()) == 1
 
 
-def test_a_deactivated_user_gets_no_reset(
-    app: Flask, lado: Account, sent_emails: list[dict[str, str]]
-) -> None:
+def test_a_deactivated_user_gets_no_reset(app: Flask, lado: Account, mailbox: Mailbox) -> None:
     ask_for_link(app, lado.email)
-    path = LINK.search(sent_emails[-1]["body"]).group(1)  # type: ignore[union-attr]
+    path = LINK.search(mailbox.last()["body"]).group(1)  # type: ignore[union-attr]
     with app.app_context():
         from portal.models import Membership
 

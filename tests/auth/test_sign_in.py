@@ -311,6 +311,8 @@ def test_a_session_used_from_another_browser_is_dropped(
         ("//evil.example/", "/"),
         ("/\\evil.example", "/"),
         ("javascript:alert(1)", "/"),
+        ("/%0d%0aSet-Cookie:%20x=y", "/"),
+        ("/account%09", "/"),
     ],
 )
 def test_next_only_goes_to_local_paths(
@@ -355,3 +357,15 @@ def test_sign_in_does_not_create_rows_per_page_view(client: PortalClient, app: F
         client.get("/sign-in")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(WebSession)) == 1
+
+
+def test_a_right_password_does_not_wipe_wrong_codes(
+    client: PortalClient, app: Flask, lado: Account
+) -> None:
+    """Otherwise whoever has phished the password could guess codes without end."""
+    for _ in range(2):
+        client.submit("/sign-in", {"email": lado.email, "password": lado.password})
+        for _ in range(5):
+            client.submit("/sign-in/security-code", {"code": "000000"})
+    response = client.submit("/sign-in", {"email": lado.email, "password": lado.password})
+    assert "too many attempts" in response.get_data(as_text=True)
