@@ -11,12 +11,17 @@ import uuid
 from collections.abc import Sequence
 from enum import Enum, auto
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, notify
 from portal.access import pending_invitations
-from portal.auth.links import LinkAlreadyUsedError, LinkProblem, expired, use_once
+from portal.auth.links import (
+    LinkAlreadyUsedError,
+    LinkProblem,
+    expired,
+    find_by_token,
+    use_once,
+)
 from portal.auth.service import replace_password, set_password, user_by_email
 from portal.config import current_settings
 from portal.extensions import db
@@ -135,10 +140,7 @@ def _send(invitation: Invitation, token: str, *, existing_user: bool) -> None:
 
 
 def invitation_for_token(token: str) -> Invitation | LinkProblem:
-    invitation = db.session.scalars(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
-    ).first()
-    return _usable(invitation)
+    return _usable(find_by_token(Invitation, token))
 
 
 def invitation_by_id(invitation_id: uuid.UUID) -> Invitation | LinkProblem:

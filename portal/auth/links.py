@@ -6,12 +6,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum, auto
+from typing import TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.extensions import db
 from portal.models import utcnow
+from portal.tokens import hash_token
+
+Linked = TypeVar("Linked")
 
 
 class LinkProblem(Enum):
@@ -39,6 +43,13 @@ def use_once(column: InstrumentedAttribute[datetime | None], row_id: uuid.UUID) 
     if result.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
         raise LinkAlreadyUsedError
+
+
+def find_by_token(model: type[Linked], token: str) -> Linked | None:
+    """The invitation or reset whose link carries this token (stored only as a digest)."""
+    return db.session.scalars(
+        select(model).where(model.token_hash == hash_token(token))  # type: ignore[attr-defined]
+    ).first()
 
 
 def expired(expires_at: datetime) -> bool:

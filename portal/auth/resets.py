@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal import audit, notify
 from portal.auth import throttle
-from portal.auth.links import LinkProblem, expired, use_once
+from portal.auth.links import LinkProblem, expired, find_by_token, use_once
 from portal.auth.service import replace_password, user_by_email
 from portal.config import current_settings
 from portal.extensions import db
@@ -88,10 +88,7 @@ def send_link(user: User, template: str, lifetime: timedelta) -> None:
 
 
 def password_reset_for_token(token: str) -> PasswordReset | LinkProblem:
-    reset = db.session.scalars(
-        select(PasswordReset).where(PasswordReset.token_hash == hash_token(token))
-    ).first()
-    return _usable(reset)
+    return _usable(find_by_token(PasswordReset, token))
 
 
 def password_reset_by_id(reset_id: uuid.UUID) -> PasswordReset | LinkProblem:

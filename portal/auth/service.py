@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import Enum, auto
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -43,33 +44,20 @@ def check_password(email: str, password: str, *, address_hash: str) -> CheckResu
     attempt = throttle.attempt(throttle.account_key(email), address_hash)
     user = user_by_email(email)
     if not attempt.allowed:
-        audit.record(
-            AuditKind.SIGN_IN_THROTTLED,
-            target_user_id=user.id if user else None,
-            address_hash=address_hash,
-            stage="password",
-        )
-        db.session.commit()
+        _note(AuditKind.SIGN_IN_THROTTLED, user, address_hash, stage="password")
         return CheckResult(Outcome.THROTTLED)
     if user is None or not passwords.verify_password(user.password_hash, password):
         if user is None:
             passwords.verify_password(None, password)  # the same work as for an account
-        audit.record(
+        _note(
             AuditKind.SIGN_IN_FAILED,
-            target_user_id=user.id if user else None,
-            address_hash=address_hash,
+            user,
+            address_hash,
             reason="password" if user else "unknown_account",
         )
-        db.session.commit()
         return CheckResult(Outcome.WRONG)
     if not user.is_active:
-        audit.record(
-            AuditKind.SIGN_IN_FAILED,
-            target_user_id=user.id,
-            address_hash=address_hash,
-            reason="inactive",
-        )
-        db.session.commit()
+        _note(AuditKind.SIGN_IN_FAILED, user, address_hash, reason="inactive")
         return CheckResult(Outcome.INACTIVE, user)
     throttle.passed(attempt)
     if user.password_hash and passwords.needs_rehash(user.password_hash):
@@ -94,24 +82,14 @@ def confirm_code(user: User, code: str, *, address_hash: str, recovery: bool = F
     """Check a code, once, under the throttle. Commits the code's use."""
     attempt = throttle.attempt(throttle.account_key(user.email), address_hash)
     if not attempt.allowed:
-        audit.record(
-            AuditKind.SIGN_IN_THROTTLED,
-            target_user_id=user.id,
-            address_hash=address_hash,
-            stage="mfa",
-        )
-        db.session.commit()
+        _note(AuditKind.SIGN_IN_THROTTLED, user, address_hash, stage="mfa")
         return Outcome.THROTTLED
     accepted = mfa.consume_recovery_code(user, code) if recovery else mfa.consume_totp(user, code)
     if not accepted:
         db.session.rollback()
-        audit.record(
-            AuditKind.MFA_FAILED,
-            target_user_id=user.id,
-            address_hash=address_hash,
-            method="recovery_code" if recovery else "totp",
+        _note(
+            AuditKind.MFA_FAILED, user, address_hash, method="recovery_code" if recovery else "totp"
         )
-        db.session.commit()
         return Outcome.WRONG
     throttle.signed_in(attempt)
     db.session.commit()
@@ -122,19 +100,22 @@ def confirm_password(user: User, password: str, *, address_hash: str) -> Outcome
     """The current password, asked again before a change to the account."""
     attempt = throttle.attempt(throttle.account_key(user.email), address_hash)
     if not attempt.allowed:
+        _note(AuditKind.SIGN_IN_THROTTLED, user, address_hash, stage="password_confirmation")
         return Outcome.THROTTLED
     if not passwords.verify_password(user.password_hash, password):
-        audit.record(
-            AuditKind.SIGN_IN_FAILED,
-            target_user_id=user.id,
-            address_hash=address_hash,
-            reason="password_confirmation",
-        )
-        db.session.commit()
+        _note(AuditKind.SIGN_IN_FAILED, user, address_hash, reason="password_confirmation")
         return Outcome.WRONG
     throttle.passed(attempt)
     db.session.commit()
     return Outcome.OK
+
+
+def _note(kind: AuditKind, user: User | None, address_hash: str, **detail: Any) -> None:
+    """Audit a refused or failed check, and commit (the attempt is already counted)."""
+    audit.record(
+        kind, target_user_id=user.id if user else None, address_hash=address_hash, **detail
+    )
+    db.session.commit()
 
 
 def _signed_in(user: User, address_hash: str, *, method: str) -> None:
