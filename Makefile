@@ -76,6 +76,7 @@ static/vendor/.built: node_modules/.installed portal/assets.py $(VENV)/.installe
 # only when it is empty, given the demo data.
 secrets: install
 	$(FLASK) secrets init
+	$(FLASK) keys init
 
 migrate: install secrets
 	$(DEV_ENV) $(FLASK) db upgrade

@@ -12,8 +12,9 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import access, errors, formatting, headers, navigation
-from portal.config import SETTINGS_EXTENSION, Settings
+from portal import access, errors, formatting, headers, keystore, navigation
+from portal.config import SETTINGS_EXTENSION, ConfigError, Settings
+from portal.crypto.keyring import KeyringError
 from portal.extensions import csrf, db, login_manager, migrate
 from portal.models import User
 from portal.sessions import DatabaseSessionInterface, refuse_if_unavailable
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    keystore.init_app(app, settings.keyring)
     csrf.init_app(app)
     _configure_login(app)
     app.session_interface = DatabaseSessionInterface(
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Order matters: a database that is down answers 503 before anything else runs, and
     # a timed-out session is noted before access control sends the user to sign in.
     app.before_request(refuse_if_unavailable)
+    app.before_request(keystore.refuse_until_keys_verified)
     app.before_request(note_timed_out_session)
     access.install(app)
     headers.init_app(app)
@@ -72,6 +75,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal import cli
 
     cli.init_app(app)
+    try:
+        keystore.verify_keys(app)  # a wrong keyring stops the app here, not at first use
+    except KeyringError as error:
+        raise ConfigError(str(error)) from None
     return app
 
 

@@ -268,24 +268,15 @@ def manages_people_in(user: User, place: Authority | Organisation) -> bool:
 
 
 def staff_of(authority: Authority) -> Select[User]:
-    """Users with a role (active or not) in the authority."""
-    return (
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.authority_id == authority.id)
-        .distinct()
-        .order_by(User.full_name)
-    )
+    """Users with a role (active or not) in the authority. (Names are encrypted, so
+    lists are put in order after decryption, not by the database.)"""
+    members = select(Membership.user_id).where(Membership.authority_id == authority.id)
+    return select(User).where(User.id.in_(members))
 
 
 def members_of(organisation: Organisation) -> Select[User]:
-    return (
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == organisation.id)
-        .distinct()
-        .order_by(User.full_name)
-    )
+    members = select(Membership.user_id).where(Membership.organisation_id == organisation.id)
+    return select(User).where(User.id.in_(members))
 
 
 def staff_member_or_404(authority: Authority, user_id: uuid.UUID) -> User:

@@ -15,6 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from portal.crypto import keyring
+from portal.crypto.keyring import Keyring
+
 ENV_PREFIX = "PORTAL_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 ENVIRONMENTS = ("production", "development", "test")
@@ -74,6 +77,8 @@ class Settings:
     secret_key: str = field(repr=False)
     database_url: str
     instance_path: Path
+    # The encryption keyring (instance/keys.json or PORTAL_KEYS): never in the database.
+    keyring: Keyring = field(repr=False)
     environment: str = "production"
     base_url: str = "http://127.0.0.1:8000"
     service_name: str = "LADO allegations portal"
@@ -131,6 +136,11 @@ class Settings:
                 "make a new one with `flask secrets init` or a random 48-byte value"
             )
 
+        try:
+            ring = keyring.load(env, instance)
+        except keyring.KeyringError as error:
+            raise ConfigError(str(error)) from None
+
         database_url = normalise_database_url(
             get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
         )
@@ -145,6 +155,7 @@ class Settings:
             "secret_key": secret_key,
             "database_url": database_url,
             "instance_path": instance,
+            "keyring": ring,
             "environment": environment,
             # Local development serves plain http on 127.0.0.1; everything else is https.
             "session_cookie_secure": environment != "development",

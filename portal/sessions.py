@@ -20,6 +20,9 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import CallbackDict
 
+from portal import keystore
+from portal.crypto.envelope import DecryptionError
+from portal.crypto.keys import KeyOwner
 from portal.extensions import db
 from portal.models import WebSession, utcnow
 from portal.tokens import hash_token, new_token
@@ -99,15 +102,19 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession(unavailable=True)
         if row is None:
             return ServerSession()
+        try:
+            data = _open(row.data, token)
+        except DecryptionError:
+            log.error("A session could not be decrypted; it is discarded")
+            self._delete(token)
+            return ServerSession()
         now = utcnow()
         if (
             now - row.last_seen_at > self.idle_timeout
             or now - row.created_at > self.absolute_timeout
         ):
             self._delete(token)
-            expired = serializer.loads(row.data.decode())
-            return ServerSession(timed_out_user_id=_user_id(expired))
-        data = serializer.loads(row.data.decode())
+            return ServerSession(timed_out_user_id=_user_id(data))
         return ServerSession(
             data, token=token, created_at=row.created_at, last_seen_at=row.last_seen_at
         )
@@ -163,7 +170,7 @@ class DatabaseSessionInterface(SessionInterface):
                 insert(SESSIONS).values(
                     token_hash=hash_token(token),
                     user_id=_user_id(session),
-                    data=serializer.dumps(dict(session)).encode(),
+                    data=_seal(session, token),
                     created_at=now,
                     last_seen_at=now,
                 )
@@ -177,7 +184,7 @@ class DatabaseSessionInterface(SessionInterface):
                 .where(table.c.token_hash == hash_token(token))
                 .values(
                     user_id=_user_id(session),
-                    data=serializer.dumps(dict(session)).encode(),
+                    data=_seal(session, token),
                     last_seen_at=now,
                 )
             )
@@ -186,6 +193,21 @@ class DatabaseSessionInterface(SessionInterface):
         table = SESSIONS
         with db.engine.begin() as connection:
             connection.execute(delete(table).where(table.c.token_hash == hash_token(token)))
+
+
+def _seal(session: ServerSession, token: str) -> bytes:
+    """Session data can hold names (in a confirmation) and a TOTP secret being set up:
+    it is sealed like any personal field, bound to its row."""
+    plaintext = serializer.dumps(dict(session)).encode()
+    return keystore.keys().seal(
+        KeyOwner.deployment(), "web_sessions", "data", hash_token(token), plaintext
+    )
+
+
+def _open(blob: bytes, token: str) -> dict[str, Any]:
+    plaintext = keystore.keys().unseal("web_sessions", "data", hash_token(token), blob)
+    data: dict[str, Any] = serializer.loads(plaintext.decode())
+    return data
 
 
 PENDING_KEY = "auth_pending"  # a sign-in between the password and the code

@@ -23,16 +23,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from portal import create_app
+from portal import create_app, keystore
 from portal.config import Settings
+from portal.crypto.keyring import new_keyring
 from portal.extensions import db
 from portal.models import Base
 from portal.notify import MEMORY_OUTBOX, deliver_pending
 from tests.client import PortalClient
 from tests.postgres import create_database, server_from_environment, throwaway_server
 
-# One secret for the run: apps made by make_app stand for other workers of one deployment.
+# One secret and one keyring for the run: apps made by make_app stand for other workers
+# of one deployment.
 TEST_SECRET_KEY = secrets.token_urlsafe(48)
+TEST_KEYRING = new_keyring()
 BACKENDS = [
     name.strip()
     for name in os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",")
@@ -50,6 +53,7 @@ class Database:
 def settings_for_tests(database_url: str, instance_path: Path, **overrides: Any) -> Settings:
     settings = Settings(
         secret_key=TEST_SECRET_KEY,
+        keyring=TEST_KEYRING,
         database_url=database_url,
         instance_path=instance_path,
         environment="test",
@@ -130,6 +134,8 @@ def _shared_app(database: Database, instance_path: Path) -> Flask:
 def app(_shared_app: Flask, database: Database) -> Iterator[Flask]:
     """The portal over an empty, migrated database."""
     database.reset(_shared_app)
+    with _shared_app.app_context():
+        keystore.keys().forget_cache()  # the keys it remembers went with the data
     _shared_app.extensions[MEMORY_OUTBOX] = []
     yield _shared_app
     with _shared_app.app_context():

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from portal.config import ConfigError, Settings, write_secret_key
+from portal.crypto.keyring import new_keyring
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k" * 48
@@ -19,7 +20,12 @@ def from_env(tmp_path: Path, **env: str) -> Settings:
     return Settings.from_environment(environ=env, instance_path=tmp_path)
 
 
-PRODUCTION = {"PORTAL_BASE_URL": "https://x.example", "PORTAL_MAIL_TRANSPORT": "smtp"}
+KEYS = new_keyring().to_json()
+PRODUCTION = {
+    "PORTAL_BASE_URL": "https://x.example",
+    "PORTAL_MAIL_TRANSPORT": "smtp",
+    "PORTAL_KEYS": KEYS,
+}
 
 
 def test_no_secret_key_refuses_to_start(tmp_path: Path) -> None:
@@ -38,12 +44,19 @@ def test_a_short_secret_key_is_refused(tmp_path: Path) -> None:
 
 def test_production_needs_its_public_address(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="PORTAL_BASE_URL"):
-        from_env(tmp_path, PORTAL_SECRET_KEY=GOOD_KEY, PORTAL_MAIL_TRANSPORT="smtp")
+        from_env(
+            tmp_path, PORTAL_SECRET_KEY=GOOD_KEY, PORTAL_MAIL_TRANSPORT="smtp", PORTAL_KEYS=KEYS
+        )
 
 
 def test_production_will_not_write_emails_to_the_log(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="MAIL_TRANSPORT must be smtp in production"):
-        from_env(tmp_path, PORTAL_SECRET_KEY=GOOD_KEY, PORTAL_BASE_URL="https://x.example")
+        from_env(
+            tmp_path,
+            PORTAL_SECRET_KEY=GOOD_KEY,
+            PORTAL_BASE_URL="https://x.example",
+            PORTAL_KEYS=KEYS,
+        )
 
 
 def test_the_secret_key_file_is_read_and_made_private(tmp_path: Path) -> None:
@@ -57,7 +70,9 @@ def test_the_secret_key_file_is_read_and_made_private(tmp_path: Path) -> None:
 
 
 def test_development_serves_plain_http_cookies(tmp_path: Path) -> None:
-    settings = from_env(tmp_path, PORTAL_SECRET_KEY=GOOD_KEY, PORTAL_ENV="development")
+    settings = from_env(
+        tmp_path, PORTAL_SECRET_KEY=GOOD_KEY, PORTAL_ENV="development", PORTAL_KEYS=KEYS
+    )
     assert not settings.session_cookie_secure
     assert settings.flask_config()["SESSION_COOKIE_NAME"] == "portal-session"
 
@@ -68,6 +83,7 @@ def test_postgres_urls_use_psycopg_3(tmp_path: Path) -> None:
         PORTAL_SECRET_KEY=GOOD_KEY,
         PORTAL_ENV="development",
         PORTAL_DATABASE_URL="postgres://portal:pw@db.internal:5432/portal",
+        PORTAL_KEYS=KEYS,
     )
     assert settings.database_url == "postgresql+psycopg://portal:pw@db.internal:5432/portal"
 

@@ -14,7 +14,7 @@ from tests.conftest import settings_for_tests
 def test_healthz_answers_ok_when_the_database_answers(client: Any) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "keys": "ok"}
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -32,7 +32,7 @@ def test_healthz_answers_503_when_sqlite_cannot_be_opened(tmp_path: Path) -> Non
     app = _unreachable_app(tmp_path, f"sqlite:///{tmp_path}/missing-folder/portal.db")
     response = app.test_client().get("/healthz", base_url="https://localhost")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "unreachable"}
+    assert response.json == {"status": "unavailable", "database": "unreachable", "keys": "unknown"}
 
 
 def test_healthz_answers_503_when_postgresql_is_down(tmp_path: Path) -> None:

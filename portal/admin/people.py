@@ -72,7 +72,7 @@ def _context(place: Place) -> dict[str, Any]:
 def list_people(user: User, **scope: Any) -> ResponseReturnValue:
     place = _place(scope)
     query = access.staff_of(place) if isinstance(place, Authority) else access.members_of(place)
-    people = db.session.scalars(query).all()
+    people = sorted(db.session.scalars(query).all(), key=lambda person: person.full_name.casefold())
     pending = db.session.scalars(access.pending_invitations(place)).all()
     return render_template(
         "admin/people.html",

@@ -56,7 +56,10 @@ def invite(
             f"{existing.full_name} already has an account here. Change their roles from "
             "their page instead"
         )
-    for earlier in db.session.scalars(pending_invitations(place).where(Invitation.email == email)):
+    # Few pending invitations per place: compared after decryption, not by an index.
+    for earlier in db.session.scalars(pending_invitations(place)):
+        if earlier.email != email:
+            continue
         earlier.revoked_at = utcnow()
     token = new_token()
     now = utcnow()

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from portal import audit, notify
+from portal import audit, keystore, notify
 from portal.auth import mfa, passwords, throttle
 from portal.extensions import db
 from portal.models import AuditKind, PasswordReset, User, normalise_email, utcnow
@@ -36,7 +36,15 @@ class CheckResult:
 
 
 def user_by_email(email: str) -> User | None:
-    return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
+    """Through the e-mail blind index: no account's address is decrypted to find one,
+    except the match itself, which is confirmed."""
+    wanted = normalise_email(email)
+    index = User.__blind_indexes__[0]
+    owner_ids = keystore.candidates(index, [wanted])
+    if not owner_ids:
+        return None
+    users = db.session.scalars(select(User).where(User.id.in_(owner_ids))).all()
+    return next((user for user in users if normalise_email(user.email) == wanted), None)
 
 
 def check_password(email: str, password: str, *, address_hash: str) -> CheckResult:

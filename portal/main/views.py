@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal import keystore
 from portal.access import public, signed_in
 from portal.extensions import db
 from portal.main import bp
@@ -30,13 +31,16 @@ def home(user: User) -> ResponseReturnValue:
 @bp.route("/healthz")
 @public
 def healthz() -> ResponseReturnValue:
-    """For the load balancer: 200 when the database answers, 503 when it does not."""
+    """For the load balancer: 200 when the database answers and the keyring opens its
+    data keys; 503 otherwise."""
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
-        return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}, 200
+        return {"status": "unavailable", "database": "unreachable", "keys": "unknown"}, 503
+    if not keystore.keys_verified():
+        return {"status": "unavailable", "database": "ok", "keys": "failed"}, 503
+    return {"status": "ok", "database": "ok", "keys": "ok"}, 200
 
 
 @bp.route("/accessibility-statement")

@@ -3,9 +3,12 @@
 Importing this package registers every table on ``Base.metadata`` (for Alembic).
 """
 
+from portal.crypto.blind_index import normalise_email
 from portal.models.audit import AuditEvent, AuditKind
 from portal.models.authority import Authority
 from portal.models.base import Base, utcnow
+from portal.models.blind_index import BlindIndexEntry
+from portal.models.data_key import DataKey
 from portal.models.invitation import Invitation, PasswordReset
 from portal.models.organisation import Organisation, OrganisationAuthority
 from portal.models.outbox import OutboxMessage, OutboxStatus
@@ -17,7 +20,6 @@ from portal.models.user import (
     RecoveryCode,
     Role,
     User,
-    normalise_email,
 )
 from portal.models.web_session import WebSession
 
@@ -28,6 +30,8 @@ __all__ = [
     "AuditKind",
     "Authority",
     "Base",
+    "BlindIndexEntry",
+    "DataKey",
     "Invitation",
     "Membership",
     "Organisation",

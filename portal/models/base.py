@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, String, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
 
+from portal.crypto.fields import add_storage_columns
+
 # Stable constraint names so Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -56,6 +58,11 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime(), uuid.UUID: Uuid()},
     )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Encrypted attributes get their storage column before the class is mapped.
+        add_storage_columns(cls)
+        super().__init_subclass__(**kwargs)
 
 
 # Shared column shapes (Warehouse's habit): one definition, used by every model.

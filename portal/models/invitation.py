@@ -8,12 +8,14 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, CreatedAt, Email, Name, UUIDPrimaryKey
+from portal.crypto.fields import TEXT, OwnerSpec, encrypted
+from portal.models.base import Base, CreatedAt, UUIDPrimaryKey
 from portal.models.user import Role, User
 
 
 class Invitation(Base):
     __tablename__ = "invitations"
+    __encryption_owner__ = OwnerSpec.deployment()
     __table_args__ = (
         CheckConstraint(
             "(authority_id IS NULL) <> (organisation_id IS NULL)", name="exactly_one_scope"
@@ -22,8 +24,8 @@ class Invitation(Base):
 
     id: Mapped[UUIDPrimaryKey]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    email: Mapped[Email] = mapped_column(index=True)
-    full_name: Mapped[Name]
+    email = encrypted(TEXT, max_length=320, nullable=False)
+    full_name = encrypted(TEXT, max_length=200, nullable=False)
     # Role values, e.g. ["lado", "authority_admin"]: a user may hold several in one scope.
     role_values: Mapped[list[str]] = mapped_column(JSON)
     authority_id: Mapped[uuid.UUID | None] = mapped_column(

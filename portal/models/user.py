@@ -8,14 +8,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import (
-    Base,
-    CreatedAt,
-    Email,
-    Name,
-    UUIDPrimaryKey,
-    enum_column,
-)
+from portal.crypto.blind_index import BlindIndex, normalise_email
+from portal.crypto.fields import TEXT, OwnerSpec, encrypted
+from portal.models.base import Base, CreatedAt, UUIDPrimaryKey, enum_column
 from portal.vocabulary import LabelledEnum, labels
 
 
@@ -51,11 +46,6 @@ AUTHORITY_ROLES = frozenset(
 ORGANISATION_ROLES = frozenset({Role.PARTNER_MEMBER, Role.ORGANISATION_ADMIN})
 
 
-def normalise_email(address: str) -> str:
-    """The form e-mail addresses are stored and compared in."""
-    return address.strip().lower()
-
-
 class User(Base):
     """An account. What it may see comes only from its memberships.
 
@@ -64,15 +54,16 @@ class User(Base):
     """
 
     __tablename__ = "users"
+    __encryption_owner__ = OwnerSpec.deployment()
+    # Found at sign-in by a blind index of the address, never by decrypting every row.
+    __blind_indexes__ = (BlindIndex("user.email", ("email",), (normalise_email,), unique=True),)
 
     id: Mapped[UUIDPrimaryKey]
-    # Stored lower-cased and trimmed; the next issue moves it to an encrypted column
-    # with a blind index.
-    email: Mapped[Email] = mapped_column(unique=True)
-    full_name: Mapped[Name]
+    email = encrypted(TEXT, max_length=320, nullable=False)  # stored lower-cased
+    full_name = encrypted(TEXT, max_length=200, nullable=False)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     password_changed_at: Mapped[datetime | None]
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret = encrypted(TEXT, max_length=64)
     # The last TOTP time-step accepted: a code is good once, never twice.
     totp_last_counter: Mapped[int | None]
     mfa_enrolled_at: Mapped[datetime | None]

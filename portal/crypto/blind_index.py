@@ -1,0 +1,83 @@
+"""Blind indexes: find a value without decrypting every row.
+
+A blind index is a keyed HMAC-SHA256 (under an index key from the keyring, never an
+encryption key) of a normalised value. Equal values give equal digests, so "is there an
+account with this e-mail?" or "has this person been referred before?" becomes an
+indexed look-up.
+
+Digests of people (name and date of birth) are *truncated*: with 16 bits, a million
+people fall into 65,536 buckets of about 15. A stolen database then shows fuzzy buckets,
+not exact clusters of one person's records; a match is confirmed by decrypting the few
+candidates. E-mail addresses are unique account keys, so theirs are kept whole.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from portal.crypto.keyring import Keyring
+
+APOSTROPHES = "'’‘`´"
+
+
+def normalise_name(value: str) -> str:
+    """Case-folded, accents and punctuation removed, white space collapsed:
+    "Zoë  O'Brien-Smith" and "zoe obrien smith" become the same."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    plain = plain.translate({ord(c): None for c in APOSTROPHES})
+    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().casefold()
+
+
+def normalise_date(value: datetime.date | str) -> str:
+    return value.isoformat() if isinstance(value, datetime.date) else str(value).strip()
+
+
+@dataclass(frozen=True)
+class BlindIndex:
+    """One index over one or more fields of a model."""
+
+    kind: str
+    fields: tuple[str, ...]
+    normalisers: tuple[Callable[[Any], str], ...]
+    bits: int | None = None  # None keeps all 256 bits
+    unique: bool = False
+
+    def message(self, values: Sequence[Any]) -> bytes:
+        return "\x1f".join(n(v) for n, v in zip(self.normalisers, values, strict=True)).encode()
+
+    def digest(self, key: bytes, values: Sequence[Any]) -> bytes:
+        full = hmac.new(_kind_key(key, self.kind), self.message(values), hashlib.sha256).digest()
+        if self.bits is None:
+            return full
+        whole, extra = divmod(self.bits, 8)
+        if extra:
+            return full[:whole] + bytes([full[whole] & (0xFF << (8 - extra)) & 0xFF])
+        return full[:whole]
+
+    def digests(self, keyring: Keyring, values: Sequence[Any]) -> list[tuple[int, bytes]]:
+        """A digest under every index key in the keyring (both, during a rotation)."""
+        return [(key.id, self.digest(key.material, values)) for key in keyring.index]
+
+
+@lru_cache(maxsize=256)
+def _kind_key(key: bytes, kind: str) -> bytes:
+    """Each index kind gets its own key, so digests of different kinds never compare."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind index v1\x1f{kind}".encode()
+    ).derive(key)

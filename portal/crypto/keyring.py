@@ -1,0 +1,175 @@
+"""The keyring: the keys that never enter the database.
+
+A JSON document, in ``instance/keys.json`` (mode 0600) or the ``PORTAL_KEYS`` environment
+variable (the JSON itself, or base64 of it)::
+
+    {"format": 1,
+     "kek":   [{"id": 1, "state": "primary", "material": "<base64, 32 bytes>"}],
+     "index": [{"id": 1, "state": "primary", "material": "<base64, 32 bytes>"}]}
+
+Key-encryption keys (``kek``) wrap the data keys stored in the database; index keys key
+the blind indexes. Each kind has exactly one primary key; older ones stay
+``decrypt_only`` until nothing depends on them, then they are removed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+KEY_BYTES = 32
+KINDS = ("kek", "index")
+STATES = ("primary", "decrypt_only")
+KEYRING_FILE = "keys.json"
+
+
+class KeyringError(Exception):
+    """The keyring is missing or unusable; the message is one line saying what to do."""
+
+
+@dataclass(frozen=True)
+class RingKey:
+    id: int
+    state: str
+    material: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Keyring:
+    kek: tuple[RingKey, ...]
+    index: tuple[RingKey, ...]
+
+    def keys(self, kind: str) -> tuple[RingKey, ...]:
+        keys: tuple[RingKey, ...] = getattr(self, kind)
+        return keys
+
+    def primary(self, kind: str) -> RingKey:
+        return next(key for key in self.keys(kind) if key.state == "primary")
+
+    def get(self, kind: str, key_id: int) -> RingKey | None:
+        return next((key for key in self.keys(kind) if key.id == key_id), None)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                **{
+                    kind: [
+                        {
+                            "id": key.id,
+                            "state": key.state,
+                            "material": base64.b64encode(key.material).decode(),
+                        }
+                        for key in getattr(self, kind)
+                    ]
+                    for kind in KINDS
+                },
+            },
+            indent=2,
+        )
+
+    def with_new_primary(self, kind: str) -> Keyring:
+        """A copy with a fresh primary key of this kind; the old primary is kept,
+        decrypt-only."""
+        old = getattr(self, kind)
+        new_id = max((key.id for key in old), default=0) + 1
+        keys = tuple(RingKey(key.id, "decrypt_only", key.material) for key in old)
+        keys += (RingKey(new_id, "primary", secrets.token_bytes(KEY_BYTES)),)
+        return Keyring(**{**{k: getattr(self, k) for k in KINDS}, kind: keys})
+
+    def without(self, kind: str, key_id: int) -> Keyring:
+        keys = tuple(key for key in getattr(self, kind) if key.id != key_id)
+        return Keyring(**{**{k: getattr(self, k) for k in KINDS}, kind: keys})
+
+
+def new_keyring() -> Keyring:
+    return Keyring(
+        kek=(RingKey(1, "primary", secrets.token_bytes(KEY_BYTES)),),
+        index=(RingKey(1, "primary", secrets.token_bytes(KEY_BYTES)),),
+    )
+
+
+def parse(text: str, source: str) -> Keyring:
+    """Read a keyring from JSON (or base64 of JSON); KeyringError if it is not one."""
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        try:
+            stripped = base64.b64decode(stripped, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise KeyringError(f"{source} is neither JSON nor base64 of JSON") from None
+    try:
+        document = json.loads(stripped)
+    except json.JSONDecodeError as error:
+        raise KeyringError(
+            f"{source} is not valid JSON ({error.msg}, line {error.lineno})"
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise KeyringError(f"{source} is not a keyring of format {FORMAT}")
+    kinds = {kind: _keys(document.get(kind), kind, source) for kind in KINDS}
+    return Keyring(**kinds)
+
+
+def _keys(entries: Any, kind: str, source: str) -> tuple[RingKey, ...]:
+    if not isinstance(entries, list) or not entries:
+        raise KeyringError(f"{source} has no {kind} keys")
+    keys = []
+    for entry in entries:
+        try:
+            key = RingKey(
+                id=int(entry["id"]),
+                state=str(entry["state"]),
+                material=base64.b64decode(entry["material"], validate=True),
+            )
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            raise KeyringError(f"{source} has a malformed {kind} key entry") from None
+        if key.state not in STATES or len(key.material) != KEY_BYTES or not 0 < key.id < 2**31:
+            raise KeyringError(f"{source}: {kind} key {key.id} is not a valid 256-bit key")
+        keys.append(key)
+    if sum(key.state == "primary" for key in keys) != 1:
+        raise KeyringError(f"{source} must have exactly one primary {kind} key")
+    if len({key.id for key in keys}) != len(keys):
+        raise KeyringError(f"{source} repeats a {kind} key id")
+    return tuple(keys)
+
+
+def load(environ: dict[str, str], instance_path: Path) -> Keyring:
+    """The keyring from PORTAL_KEYS, else from instance/keys.json (which must be 0600)."""
+    if environ.get("PORTAL_KEYS"):
+        return parse(environ["PORTAL_KEYS"], "PORTAL_KEYS")
+    path = instance_path / KEYRING_FILE
+    if not path.exists():
+        raise KeyringError(
+            f"no keyring: run `flask keys init` to create {path}, or set PORTAL_KEYS"
+        )
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyringError(f"{path} can be read by other users: run chmod 600 {path}")
+    return parse(path.read_text(), str(path))
+
+
+def write(keyring: Keyring, path: Path) -> None:
+    """Write atomically, mode 0600 from the first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(keyring.to_json() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def init(path: Path) -> bool:
+    """Create a keyring file if there is none. Returns True when it made one."""
+    if path.exists():
+        return False
+    write(new_keyring(), path)
+    return True

@@ -1,0 +1,310 @@
+"""Data keys, and the key manager that seals and opens values with them.
+
+Every value is sealed under a *data key* that belongs to an owner: the deployment (for
+accounts), an authority, or one case. Data keys are random; they are stored in the
+database only wrapped: deployment and authority keys by a key-encryption key from the
+keyring, case keys by their authority's key. Destroying a case key leaves that case's
+values unreadable (crypto-shredding).
+
+The AES-256-GCM key for one column is derived from the data key with HKDF, naming the
+logical table and column, so no two columns share a key. Unwrapped and derived keys are
+cached in this process for a short time and never written anywhere.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from portal.crypto import envelope
+from portal.crypto.envelope import DecryptionError
+from portal.crypto.keyring import KEY_BYTES, Keyring, KeyringError
+
+DEPLOYMENT_ID = uuid.UUID(int=0)
+SENTINEL = b"portal key sentinel"
+KEY_TABLE = "data_keys"
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """Whose data a key protects. A case key also names its authority (its wrapper)."""
+
+    kind: str  # "deployment" | "authority" | "case"
+    id: uuid.UUID
+    authority_id: uuid.UUID | None = None
+
+    @classmethod
+    def deployment(cls) -> KeyOwner:
+        return cls("deployment", DEPLOYMENT_ID)
+
+    @classmethod
+    def authority(cls, authority_id: uuid.UUID) -> KeyOwner:
+        return cls("authority", authority_id)
+
+    @classmethod
+    def case(cls, case_id: uuid.UUID, authority_id: uuid.UUID) -> KeyOwner:
+        return cls("case", case_id, authority_id)
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "deployment" else f"{self.kind} {self.id}"
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A data key as the database holds it: wrapped, never in clear."""
+
+    id: int
+    owner: KeyOwner
+    wrapped_by: str  # "kek" (a keyring key) or "data" (another data key)
+    wrapper_id: int
+    wrapped: bytes
+    sentinel: bytes
+    state: str  # "primary" | "decrypt_only" | "destroyed"
+
+
+class KeyConflictError(Exception):
+    """Another process created the owner's primary key, or took the id, first."""
+
+
+class KeyStore(Protocol):
+    """Where data keys live: implemented by the application over its database."""
+
+    def get(self, key_id: int) -> StoredKey | None: ...
+
+    def primary(self, owner: KeyOwner) -> StoredKey | None: ...
+
+    def add(self, key: StoredKey) -> None: ...
+
+    def set_state(self, key_id: int, state: str) -> None: ...
+
+    def rewrap(self, key_id: int, wrapped_by: str, wrapper_id: int, wrapped: bytes) -> None: ...
+
+    def destroy(self, key_id: int) -> None: ...
+
+    def all(self, states: Iterable[str]) -> list[StoredKey]: ...
+
+
+@dataclass
+class _Cached:
+    expires: float
+    material: bytes
+    ciphers: dict[tuple[str, str], AESGCM]
+
+
+class KeyManager:
+    def __init__(
+        self,
+        keyring: Keyring,
+        store: KeyStore,
+        *,
+        ttl: float = 300.0,
+        primary_ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.keyring = keyring
+        self.store = store
+        self.ttl = ttl
+        self.primary_ttl = primary_ttl
+        self.clock = clock
+        self._keys: dict[int, _Cached] = {}
+        self._primaries: dict[KeyOwner, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    # Sealing and opening values
+
+    def seal(
+        self, owner: KeyOwner, table: str, column: str, row_id: object, plaintext: bytes
+    ) -> bytes:
+        key_id = self.primary_key_id(owner)
+        return envelope.seal(
+            self._cipher(key_id, table, column),
+            key_id,
+            plaintext,
+            envelope.context(table, column, row_id),
+        )
+
+    def unseal(self, table: str, column: str, row_id: object, blob: bytes) -> bytes:
+        where = f"{table}.{column} of row {row_id}"
+        return envelope.unseal(
+            lambda key_id: self._cipher(key_id, table, column, where),
+            blob,
+            envelope.context(table, column, row_id),
+            where,
+        )
+
+    # Keys
+
+    def primary_key_id(self, owner: KeyOwner) -> int:
+        now = self.clock()
+        cached = self._primaries.get(owner)
+        if cached and cached[0] > now:
+            return cached[1]
+        stored = self.store.primary(owner) or self._create(owner)
+        self._primaries[owner] = (now + self.primary_ttl, stored.id)
+        return stored.id
+
+    def _create(self, owner: KeyOwner) -> StoredKey:
+        """A new primary data key for the owner (or the one another process just made)."""
+        for _ in range(5):
+            try:
+                return self._add_key(owner, state="primary")
+            except KeyConflictError:
+                existing = self.store.primary(owner)
+                if existing is not None:
+                    return existing
+        raise KeyConflictError(f"could not create a data key for {owner}")
+
+    def _add_key(self, owner: KeyOwner, state: str) -> StoredKey:
+        key_id = secrets.randbelow(2**31 - 1) + 1
+        material = secrets.token_bytes(KEY_BYTES)
+        wrapped_by, wrapper_id, wrapping = self._wrapper_for(owner)
+        stored = StoredKey(
+            id=key_id,
+            owner=owner,
+            wrapped_by=wrapped_by,
+            wrapper_id=wrapper_id,
+            wrapped=envelope.seal(wrapping, wrapper_id, material, _wrap_context(key_id, owner)),
+            sentinel=envelope.seal(
+                _derive(material, KEY_TABLE, "sentinel"),
+                key_id,
+                SENTINEL,
+                envelope.context(KEY_TABLE, "sentinel", key_id),
+            ),
+            state=state,
+        )
+        self.store.add(stored)
+        with self._lock:
+            self._keys[key_id] = _Cached(self.clock() + self.ttl, material, {})
+        return stored
+
+    def _wrapper_for(self, owner: KeyOwner) -> tuple[str, int, AESGCM]:
+        """Deployment and authority keys are wrapped by the primary KEK; a case key by
+        its authority's primary data key."""
+        if owner.kind == "case":
+            if owner.authority_id is None:
+                raise ValueError("a case key needs its authority")
+            parent_id = self.primary_key_id(KeyOwner.authority(owner.authority_id))
+            return "data", parent_id, self._cipher(parent_id, KEY_TABLE, "material")
+        kek = self.keyring.primary("kek")
+        return "kek", kek.id, AESGCM(kek.material)
+
+    def _material(self, key_id: int, where: str) -> _Cached:
+        now = self.clock()
+        cached = self._keys.get(key_id)
+        if cached and cached.expires > now:
+            return cached
+        stored = self.store.get(key_id)
+        if stored is None:
+            raise DecryptionError(f"{where}: its key {key_id} is not in this deployment")
+        if stored.state == "destroyed":
+            raise DecryptionError(f"{where}: its key {key_id} has been destroyed")
+        material = self._unwrap(stored, where)
+        entry = _Cached(now + self.ttl, material, {})
+        with self._lock:
+            self._keys[key_id] = entry
+        return entry
+
+    def _unwrap(self, stored: StoredKey, where: str) -> bytes:
+        bound = _wrap_context(stored.id, stored.owner)
+        if stored.wrapped_by == "kek":
+            kek = self.keyring.get("kek", stored.wrapper_id)
+            if kek is None:
+                raise DecryptionError(
+                    f"{where}: key {stored.id} is wrapped by key-encryption key "
+                    f"{stored.wrapper_id}, which is not in the keyring"
+                )
+            return envelope.unseal(
+                lambda _: AESGCM(kek.material), stored.wrapped, bound, f"data key {stored.id}"
+            )
+        return envelope.unseal(
+            lambda parent: self._cipher(parent, KEY_TABLE, "material", where),
+            stored.wrapped,
+            bound,
+            f"data key {stored.id}",
+        )
+
+    def _cipher(self, key_id: int, table: str, column: str, where: str = "") -> AESGCM:
+        entry = self._material(key_id, where or f"{table}.{column}")
+        cipher = entry.ciphers.get((table, column))
+        if cipher is None:
+            cipher = entry.ciphers[(table, column)] = _derive(entry.material, table, column)
+        return cipher
+
+    # Rotation and destruction
+
+    def rotate(self, owner: KeyOwner) -> StoredKey:
+        """A new primary key for the owner; the old one stays, decrypt-only, until
+        re-encryption has moved every value off it."""
+        old = self.store.primary(owner)
+        if old is not None:
+            self.store.set_state(old.id, "decrypt_only")
+        self._primaries.pop(owner, None)
+        return self._create(owner)
+
+    def rewrap(self, key: StoredKey) -> None:
+        """Wrap a data key again under its owner's current wrapper (after a KEK rotation,
+        or an authority key rotation for case keys)."""
+        material = self._material(key.id, f"data key {key.id}").material
+        wrapped_by, wrapper_id, wrapping = self._wrapper_for(key.owner)
+        if (wrapped_by, wrapper_id) == (key.wrapped_by, key.wrapper_id):
+            return
+        self.store.rewrap(
+            key.id,
+            wrapped_by,
+            wrapper_id,
+            envelope.seal(wrapping, wrapper_id, material, _wrap_context(key.id, key.owner)),
+        )
+
+    def destroy(self, key_id: int) -> None:
+        """Destroy a data key: what it protected can never be read again."""
+        self.store.destroy(key_id)
+        with self._lock:
+            self._keys.pop(key_id, None)
+        self._primaries = {o: v for o, v in self._primaries.items() if v[1] != key_id}
+
+    def forget_cache(self) -> None:
+        with self._lock:
+            self._keys.clear()
+        self._primaries.clear()
+
+    def verify(self) -> int:
+        """Open every key wrapped by the keyring and decrypt its sentinel. Raises
+        KeyringError (one line) if one fails: the app must not serve with a wrong
+        keyring. Returns how many keys were checked."""
+        checked = 0
+        for stored in self.store.all(("primary", "decrypt_only")):
+            if stored.wrapped_by != "kek":
+                continue  # case keys are many, and are checked by AES-GCM when used
+            try:
+                material = self._unwrap(stored, f"data key {stored.id}")
+                envelope.unseal(
+                    lambda _, m=material: _derive(m, KEY_TABLE, "sentinel"),  # type: ignore[misc]
+                    stored.sentinel,
+                    envelope.context(KEY_TABLE, "sentinel", stored.id),
+                    f"data key {stored.id}",
+                )
+            except DecryptionError as error:
+                raise KeyringError(
+                    f"the keyring does not open data key {stored.id} ({stored.owner}): "
+                    f"{error}. Is this the deployment's keys.json?"
+                ) from None
+            checked += 1
+        return checked
+
+
+def _wrap_context(key_id: int, owner: KeyOwner) -> bytes:
+    return envelope.context(KEY_TABLE, f"material:{owner.kind}:{owner.id}", key_id)
+
+
+def _derive(material: bytes, table: str, column: str) -> AESGCM:
+    info = f"portal column key v1\x1f{table}\x1f{column}".encode()
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material))

@@ -1,0 +1,41 @@
+"""Data keys, stored wrapped: the database never holds a key it could open by itself."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, LargeBinary, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import Base, utcnow
+
+
+class DataKey(Base):
+    __tablename__ = "data_keys"
+    __table_args__ = (
+        # One primary key per owner: two workers creating one at once cannot both win.
+        Index(
+            "uq_data_keys_primary",
+            "owner_kind",
+            "owner_id",
+            unique=True,
+            postgresql_where=text("state = 'primary'"),
+            sqlite_where=text("state = 'primary'"),
+        ),
+        Index("ix_data_keys_owner", "owner_kind", "owner_id"),
+    )
+
+    # The 4-byte key id written into every value sealed under this key.
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner_kind: Mapped[str] = mapped_column(String(20))  # deployment | authority | case
+    owner_id: Mapped[uuid.UUID]
+    # A case key's authority: the key that wraps it belongs to that authority.
+    owner_authority_id: Mapped[uuid.UUID | None]
+    wrapped_by: Mapped[str] = mapped_column(String(10))  # kek | data
+    wrapper_id: Mapped[int] = mapped_column(BigInteger)
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once destroyed
+    sentinel: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(20))  # primary | decrypt_only | destroyed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    destroyed_at: Mapped[datetime | None]
