@@ -35,27 +35,6 @@ def secrets_init(instance_path: Path | None) -> None:
         click.echo(f"{path / 'secret_key'} already exists; left as it is")
 
 
-keys_cli = AppGroup("keys", help="The encryption keyring and data keys.")
-
-
-@keys_cli.command("init", with_appcontext=False)
-@click.option(
-    "--instance-path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Where to write it (default: the repository's instance/).",
-)
-def keys_init(instance_path: Path | None) -> None:
-    """Create instance/keys.json (mode 0600) if there is none. Never overwrites."""
-    from portal.crypto import keyring
-
-    path = (instance_path or default_instance_path()) / keyring.KEYRING_FILE
-    if keyring.init(path):
-        click.echo(f"Created {path}: back it up apart from the database (see README)")
-    else:
-        click.echo(f"{path} already exists; left as it is")
-
-
 authority_cli = AppGroup("authority", help="Set up authorities (LADO services).")
 
 

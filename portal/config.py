@@ -79,6 +79,8 @@ class Settings:
     instance_path: Path
     # The encryption keyring (instance/keys.json or PORTAL_KEYS): never in the database.
     keyring: Keyring = field(repr=False)
+    # The keyring's file, when it came from one (rotation writes it); None from PORTAL_KEYS.
+    keyring_path: Path | None = None
     environment: str = "production"
     base_url: str = "http://127.0.0.1:8000"
     service_name: str = "LADO allegations portal"
@@ -156,6 +158,7 @@ class Settings:
             "database_url": database_url,
             "instance_path": instance,
             "keyring": ring,
+            "keyring_path": None if env.get("PORTAL_KEYS") else instance / keyring.KEYRING_FILE,
             "environment": environment,
             # Local development serves plain http on 127.0.0.1; everything else is https.
             "session_cookie_secure": environment != "development",

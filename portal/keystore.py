@@ -23,8 +23,9 @@ from portal.crypto import fields
 from portal.crypto.blind_index import BlindIndex
 from portal.crypto.keyring import Keyring, KeyringError
 from portal.crypto.keys import KeyConflictError, KeyManager, KeyOwner, StoredKey
+from portal.crypto.rotation import SealedColumn
 from portal.extensions import db
-from portal.models import BlindIndexEntry, DataKey, utcnow
+from portal.models import Base, BlindIndexEntry, DataKey, WebSession, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -280,3 +281,67 @@ class OneConnection:
 
     def begin(self) -> Any:
         return contextlib.nullcontext(self.connection)
+
+
+def sealed_columns() -> list[SealedColumn]:
+    """Every column of sealed values in the schema: the encrypted model attributes, and
+    the session store's data."""
+    columns = []
+    for mapper in sorted(Base.registry.mappers, key=lambda m: m.class_.__name__):
+        cls = mapper.class_
+        for field in fields.encrypted_fields(cls):
+            table = cast(Table, cls.__table__)
+            spec = fields.owner_spec(cls)
+            columns.append(
+                SealedColumn(
+                    table=table,
+                    logical_table=fields.logical_table(cls),
+                    logical_column=field.column or field.name,
+                    column=table.c[field.column or field.name],
+                    id_column=table.c.id,
+                    owner=spec,
+                    owner_columns=tuple(table.c[name] for name in spec.attributes),
+                )
+            )
+    sessions = cast(Table, WebSession.__table__)
+    columns.append(
+        SealedColumn(
+            sessions,
+            "web_sessions",
+            "data",
+            sessions.c.data,
+            sessions.c.token_hash,
+            fields.OwnerSpec.deployment(),
+        )
+    )
+    return columns
+
+
+def indexed_models() -> list[tuple[type, BlindIndex]]:
+    return [
+        (mapper.class_, index)
+        for mapper in Base.registry.mappers
+        for index in getattr(mapper.class_, "__blind_indexes__", ())
+    ]
+
+
+def reindex(batch: int = 500) -> int:
+    """Write every blind index entry again under every index key in the keyring, and
+    drop entries of index keys no longer in it. Returns how many owners were indexed."""
+    ring = keyring()
+    known = [key.id for key in ring.index]
+    db.session.execute(delete(INDEX).where(INDEX.c.index_key_id.not_in(known)))
+    done = 0
+    for cls, index in indexed_models():
+        rows: Any = db.session.scalars(select(cls)).yield_per(batch)
+        for obj in rows:
+            write_entries(
+                db.session.connection(),
+                ring,
+                index,
+                obj.id,
+                [getattr(obj, name) for name in index.fields],
+            )
+            done += 1
+    db.session.commit()
+    return done

@@ -76,18 +76,34 @@ class Keyring:
             indent=2,
         )
 
-    def with_new_primary(self, kind: str) -> Keyring:
-        """A copy with a fresh primary key of this kind; the old primary is kept,
-        decrypt-only."""
-        old = getattr(self, kind)
-        new_id = max((key.id for key in old), default=0) + 1
-        keys = tuple(RingKey(key.id, "decrypt_only", key.material) for key in old)
-        keys += (RingKey(new_id, "primary", secrets.token_bytes(KEY_BYTES)),)
-        return Keyring(**{**{k: getattr(self, k) for k in KINDS}, kind: keys})
+    def _replacing(self, kind: str, keys: tuple[RingKey, ...]) -> Keyring:
+        return Keyring(**{**{k: self.keys(k) for k in KINDS}, kind: keys})
+
+    def staged(self, kind: str) -> RingKey | None:
+        """A key newer than the primary, added but not yet used."""
+        primary = self.primary(kind)
+        newer = [key for key in self.keys(kind) if key.id > primary.id]
+        return newer[-1] if newer else None
+
+    def with_staged_key(self, kind: str) -> Keyring:
+        """A copy with a new key of this kind, decrypt-only: every instance can hold it
+        before any of them depends on it."""
+        new_id = max(key.id for key in self.keys(kind)) + 1
+        new = RingKey(new_id, "decrypt_only", secrets.token_bytes(KEY_BYTES))
+        return self._replacing(kind, (*self.keys(kind), new))
+
+    def with_primary(self, kind: str, key_id: int) -> Keyring:
+        """A copy where this key is primary and the others decrypt-only."""
+        return self._replacing(
+            kind,
+            tuple(
+                RingKey(key.id, "primary" if key.id == key_id else "decrypt_only", key.material)
+                for key in self.keys(kind)
+            ),
+        )
 
     def without(self, kind: str, key_id: int) -> Keyring:
-        keys = tuple(key for key in getattr(self, kind) if key.id != key_id)
-        return Keyring(**{**{k: getattr(self, k) for k in KINDS}, kind: keys})
+        return self._replacing(kind, tuple(key for key in self.keys(kind) if key.id != key_id))
 
 
 def new_keyring() -> Keyring:

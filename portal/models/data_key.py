@@ -36,6 +36,7 @@ class DataKey(Base):
     wrapper_id: Mapped[int] = mapped_column(BigInteger)
     wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once destroyed
     sentinel: Mapped[bytes | None] = mapped_column(LargeBinary)
-    state: Mapped[str] = mapped_column(String(20))  # primary | decrypt_only | destroyed
+    # primary | decrypt_only | retired (no longer needed) | destroyed (crypto-shredded)
+    state: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     destroyed_at: Mapped[datetime | None]
