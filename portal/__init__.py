@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     try:
         keystore.verify_keys(app)  # a wrong keyring stops the app here, not at first use
     except KeyringError as error:
+        with app.app_context():
+            db.engine.dispose()  # leave no connection behind
         raise ConfigError(str(error)) from None
     return app
 

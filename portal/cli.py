@@ -153,5 +153,7 @@ def demo_data(if_empty: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (authority_cli, outbox_cli, housekeeping, demo_data):
+    from portal.keycommands import keys_cli
+
+    for command in (authority_cli, outbox_cli, housekeeping, demo_data, keys_cli, secrets_cli):
         app.cli.add_command(command)

@@ -1,0 +1,336 @@
+"""Field-level encryption through the real stack: nothing personal reaches the database
+(or its dumps, or the log) in clear; tampering fails loudly; keys rotate, and a wrong
+keyring stops the app."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pyotp
+import pytest
+from flask import Flask
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
+
+from portal import create_app, keystore
+from portal.auth.service import user_by_email
+from portal.config import ConfigError
+from portal.crypto.envelope import DecryptionError
+from portal.crypto.fields import ValueTooLongError
+from portal.crypto.keyring import new_keyring
+from portal.crypto.keys import KeyOwner
+from portal.crypto.rotation import column_status, reencrypt
+from portal.extensions import db
+from portal.models import DataKey, Invitation, OutboxMessage, Role, User
+from tests.client import PortalClient
+from tests.conftest import Database, settings_for_tests
+from tests.factories import make_account, make_authority, sign_in
+
+
+def canary() -> str:
+    return f"canary{secrets.token_hex(8)}"
+
+
+def raw_database_bytes(database: Database) -> bytes:
+    """Everything the database holds, as an attacker with a copy would see it."""
+    url = make_url(database.url)
+    if database.kind == "sqlite":
+        path = url.database
+        assert path
+        return b"".join(
+            Path(name).read_bytes() for name in glob.glob(f"{path}*") if os.path.isfile(name)
+        )
+    pg_dump = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump")) or [shutil.which("pg_dump")]
+    assert pg_dump[-1], "pg_dump is needed for the PostgreSQL canary test"
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return subprocess.run(
+        [pg_dump[-1], "--dbname", plain], check=True, capture_output=True, timeout=120
+    ).stdout
+
+
+def test_no_personal_value_reaches_the_database_or_the_log_in_clear(
+    app: Flask, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    canaries = {
+        name: canary()
+        for name in (
+            "email",
+            "full_name",
+            "invitee_email",
+            "invitee_name",
+            "recipient",
+            "body",
+            "flash_name",
+        )
+    }
+    canaries["totp_secret"] = pyotp.random_base32(length=32)  # must be a working secret
+    authority_id = make_authority(app)
+    admin = make_account(app, Role.AUTHORITY_ADMIN, authority_id=authority_id)
+    with app.app_context():
+        user = db.session.get(User, admin.id)
+        assert user
+        user.email = f"{canaries['email']}@test.example"
+        user.full_name = canaries["full_name"]
+        user.totp_secret = canaries["totp_secret"]
+        db.session.add(
+            OutboxMessage(
+                template="password_changed",
+                subject="Subject",
+                recipient=f"{canaries['recipient']}@test.example",
+                body=canaries["body"],
+            )
+        )
+        db.session.commit()
+        totp_secret = user.totp_secret
+    # Through the pages too: an invitation, whose confirmation flashes the invitee's name
+    # into the (server-side, sealed) session.
+    from dataclasses import replace
+
+    client = app.test_client()
+    assert isinstance(client, PortalClient)
+    sign_in(
+        client,
+        app,
+        replace(admin, email=f"{canaries['email']}@test.example", totp_secret=totp_secret),
+    )
+    client.submit(
+        f"/authorities/{authority_id}/staff/invite",
+        {
+            "full_name": canaries["flash_name"],
+            "email": f"{canaries['invitee_email']}@test.example",
+            "roles": ["lado"],
+        },
+    )
+    with app.app_context():
+        invitation = db.session.scalars(select(Invitation)).one()
+        invitation.full_name = canaries["invitee_name"]
+        db.session.commit()
+        db.engine.dispose()  # close connections so every write is in the files
+    dump = raw_database_bytes(database)
+    assert dump
+    for name, value in canaries.items():
+        assert value.encode() not in dump, f"{name} is in the database in clear"
+        assert value.upper().encode() not in dump, f"{name} is in the database in clear"
+        assert value not in caplog.text, f"{name} is in the log"
+    # ...and the portal still reads every one of them.
+    with app.app_context():
+        stored = db.session.get(User, admin.id)
+        assert stored
+        assert stored.full_name == canaries["full_name"]
+        assert user_by_email(f"{canaries['email']}@TEST.example") is not None
+
+
+def _two_users(app: Flask) -> tuple[uuid.UUID, uuid.UUID]:
+    authority_id = make_authority(app)
+    first = make_account(app, Role.LADO, authority_id=authority_id, full_name="First Person")
+    second = make_account(app, Role.LADO, authority_id=authority_id, full_name="Second Person")
+    return first.id, second.id
+
+
+def _raw(app: Flask, user_id: uuid.UUID, column: str) -> bytes:
+    with app.app_context():
+        value = db.session.execute(
+            text(f"SELECT {column} FROM users WHERE id = :id"),  # noqa: S608 (fixed names)
+            {"id": user_id.hex if db.engine.dialect.name == "sqlite" else user_id},
+        ).scalar_one()
+        return bytes(value)
+
+
+def _write_raw(app: Flask, user_id: uuid.UUID, column: str, value: bytes) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(User).where(User.id == user_id).values({f"_sealed_{column}": value})
+        )
+        db.session.commit()
+
+
+def _read(app: Flask, user_id: uuid.UUID, attribute: str) -> object:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user
+        return getattr(user, attribute)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["swap rows", "swap columns", "flip a byte", "truncate", "version byte", "unknown key"],
+)
+def test_tampered_values_fail_naming_table_column_and_row(app: Flask, tamper: str) -> None:
+    first, second = _two_users(app)
+    name = _raw(app, first, "full_name")
+    if tamper == "swap rows":
+        _write_raw(app, first, "full_name", _raw(app, second, "full_name"))
+    elif tamper == "swap columns":
+        _write_raw(app, first, "full_name", _raw(app, first, "email"))
+    elif tamper == "flip a byte":
+        _write_raw(app, first, "full_name", name[:-3] + bytes([name[-3] ^ 1]) + name[-2:])
+    elif tamper == "truncate":
+        _write_raw(app, first, "full_name", name[:20])
+    elif tamper == "version byte":
+        _write_raw(app, first, "full_name", b"\x09" + name[1:])
+    else:
+        _write_raw(app, first, "full_name", name[:1] + (123).to_bytes(4, "big") + name[5:])
+    with pytest.raises(DecryptionError) as error:
+        _read(app, first, "full_name")
+    message = str(error.value)
+    assert f"users.full_name of row {first}" in message
+    assert "Person" not in message
+    assert _read(app, second, "full_name") == "Second Person"  # the other row is unharmed
+
+
+def test_a_value_too_long_is_refused_and_nothing_is_written(app: Flask) -> None:
+    first, _second = _two_users(app)
+    with app.app_context():
+        user = db.session.get(User, first)
+        assert user
+        with pytest.raises(ValueTooLongError, match=r"users\.full_name takes at most 200"):
+            user.full_name = "x" * 201
+        db.session.commit()
+    assert _read(app, first, "full_name") == "First Person"
+
+
+def test_sign_in_finds_accounts_through_the_blind_index(app: Flask) -> None:
+    make_account(app, Role.LADO, authority_id=make_authority(app), email="jo.bloggs@test.example")
+    with app.app_context():
+        assert user_by_email("  JO.Bloggs@test.example ") is not None
+        assert user_by_email("jo.blogs@test.example") is None
+
+
+def test_person_index_finds_the_same_person_written_differently(app: Flask) -> None:
+    """The name + date of birth index, through the index table, under every index key."""
+    import datetime
+
+    from portal.crypto.blind_index import BlindIndex, normalise_date, normalise_name
+
+    index = BlindIndex(
+        "person.name_dob", ("name", "dob"), (normalise_name, normalise_date), bits=16
+    )
+    dob = datetime.date(2009, 4, 17)
+    zoe, other = uuid.uuid4(), uuid.uuid4()
+    with app.app_context():
+        connection = db.session.connection()
+        keystore.write_entries(
+            connection, keystore.keyring(), index, zoe, ["Zoë  O'Brien-Smith", dob]
+        )
+        keystore.write_entries(
+            connection,
+            keystore.keyring(),
+            index,
+            other,
+            ["Zoë O'Brien-Smith", datetime.date(2010, 1, 1)],
+        )
+        db.session.commit()
+        assert zoe in keystore.candidates(index, ["zoe obrien smith", dob])
+        assert other not in keystore.candidates(index, ["zoe obrien smith", dob])
+
+
+def test_a_destroyed_case_key_leaves_nothing_readable(app: Flask) -> None:
+    authority_id = make_authority(app)
+    owner = KeyOwner.case(uuid.uuid4(), authority_id)
+    with app.app_context():
+        manager = keystore.keys()
+        blob = manager.seal(owner, "cases", "narrative", owner.id, b"what happened")
+        assert manager.unseal("cases", "narrative", owner.id, blob) == b"what happened"
+        key_id = manager.primary_key_id(owner)
+        stored = manager.store.get(key_id)
+        assert stored
+        assert stored.wrapped_by == "data"  # wrapped by the authority's key, not the KEK
+        manager.destroy(key_id)
+        manager.forget_cache()
+        with pytest.raises(DecryptionError, match="has been destroyed"):
+            manager.unseal("cases", "narrative", owner.id, blob)
+
+
+def test_the_app_will_not_start_with_a_wrong_keyring(
+    app: Flask, database: Database, tmp_path: Path
+) -> None:
+    make_account(app, Role.LADO, authority_id=make_authority(app))  # creates a data key
+    with pytest.raises(ConfigError, match="the keyring does not open data key") as error:
+        create_app(settings_for_tests(database.url, tmp_path, keyring=new_keyring()))
+    assert "\n" not in str(error.value)
+
+
+def test_the_app_will_not_start_when_a_sentinel_fails(
+    app: Flask, database: Database, tmp_path: Path
+) -> None:
+    make_account(app, Role.LADO, authority_id=make_authority(app))
+    with app.app_context():
+        key = db.session.scalars(select(DataKey)).one()
+        key.sentinel = key.sentinel[:-1] + bytes([key.sentinel[-1] ^ 1])  # type: ignore[index]
+        db.session.commit()
+    with pytest.raises(ConfigError, match="does not open data key"):
+        create_app(settings_for_tests(database.url, tmp_path))
+
+
+def test_rotation_interrupted_and_resumed(app: Flask, make_app: object) -> None:
+    """Rotate; re-encrypt half; 'crash'; a fresh process finishes; status shows only the
+    new key, and every value still reads."""
+    authority_id = make_authority(app)
+    accounts = [make_account(app, Role.LADO, authority_id=authority_id) for _ in range(12)]
+    users = keystore  # for readability below
+    with app.app_context():
+        manager = users.keys()
+        old = manager.primary_key_id(KeyOwner.deployment())
+        new = manager.rotate(KeyOwner.deployment()).id
+        column = next(c for c in keystore.sealed_columns() if c.label == "users.full_name")
+        first = reencrypt(db.engine, column, manager, batch=5, limit=6)
+        assert first.reencrypted == 6
+    restarted = make_app()  # type: ignore[operator]
+    with restarted.app_context():
+        manager = keystore.keys()
+        for sealed in keystore.sealed_columns():
+            reencrypt(db.engine, sealed, manager, batch=5)
+        with db.engine.connect() as connection:
+            for sealed in keystore.sealed_columns():
+                status = column_status(connection, sealed, manager)
+                assert status.failures == 0, status.first_failure
+                assert set(status.by_key) <= {new}, (sealed.label, status.by_key)
+        names = {db.session.get(User, account.id).full_name for account in accounts}  # type: ignore[union-attr]
+        assert names == {account.full_name for account in accounts}
+        assert old != new
+
+
+def test_a_row_changed_during_reencryption_is_retried_not_overwritten(app: Flask) -> None:
+    from portal.crypto import rotation
+
+    first, _second = _two_users(app)
+    with app.app_context():
+        manager = keystore.keys()
+        manager.rotate(KeyOwner.deployment())
+        column = next(c for c in keystore.sealed_columns() if c.label == "users.full_name")
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                select(column.id_column, column.column).where(column.id_column == first)
+            ).one()
+        progress = rotation.Progress(column.label)
+        stale = rotation._resealed(column, manager, row, progress)
+        # Meanwhile, the portal renames the person (under the new key).
+        user = db.session.get(User, first)
+        assert user
+        user.full_name = "Renamed Person"
+        db.session.commit()
+        rotation._write(db.engine, column, manager, [stale], progress)  # type: ignore[list-item]
+        assert progress.retried == 1  # the CAS saw the change and read the row again
+        db.session.expire_all()
+        assert db.session.get(User, first).full_name == "Renamed Person"  # type: ignore[union-attr]
+
+
+def test_keys_status_reports_failures(app: Flask) -> None:
+    first, _second = _two_users(app)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["keys", "status"])
+    assert result.exit_code == 0, result.output
+    assert "users.full_name:" in result.output
+    _write_raw(app, first, "full_name", _raw(app, first, "full_name")[:-1] + b"\x00")
+    result = runner.invoke(args=["keys", "status"])
+    assert result.exit_code == 1
+    assert "1 FAIL to decrypt" in result.output
+    assert f"users.full_name of row {first}" in result.output
