@@ -194,17 +194,17 @@ def keys_reencrypt(batch: int, limit: int | None) -> None:
     """Move every sealed value onto its owner's primary key, while the portal serves.
     Safe to interrupt and run again."""
     from portal import keystore
-    from portal.crypto.rotation import reencrypt
+    from portal.crypto.rotation import by_table, reencrypt
     from portal.extensions import db
 
     manager = keystore.keys()
     remaining = limit
     problems = 0
-    for sealed in keystore.sealed_columns():
-        progress = reencrypt(db.engine, sealed, manager, batch=batch, limit=remaining)
+    for columns in by_table(keystore.sealed_columns()):
+        progress = reencrypt(db.engine, columns, manager, batch=batch, limit=remaining)
         click.echo(
-            f"{progress.label}: {progress.reencrypted} re-encrypted of "
-            f"{progress.scanned} read"
+            f"{progress.label}: {progress.reencrypted} value(s) re-encrypted in "
+            f"{progress.scanned} row(s) read"
             + (f", {progress.retried} retried" if progress.retried else "")
         )
         for failure in progress.failures[:5]:

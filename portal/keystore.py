@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from flask import Flask, abort, current_app, request
-from sqlalchemy import Table, delete, event, insert, or_, select, update
+from sqlalchemy import Select, Table, delete, event, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -256,17 +256,20 @@ SESSION_LISTENERS = (
 # Look-ups through the blind indexes
 
 
-def candidates(index: BlindIndex, values: Sequence[Any]) -> list[uuid.UUID]:
-    """Owners whose entries match, under any index key in the keyring. For truncated
-    indexes these are candidates: confirm by comparing the decrypted values."""
-    pairs = index.digests(keyring(), values)
+def matching_owners(index: BlindIndex, values: Sequence[Any]) -> Select[tuple[uuid.UUID]]:
+    """A subquery of the owners whose entries match, under any index key in the keyring,
+    to use as ``Model.id.in_(...)``: one round trip for index and rows together. For a
+    truncated index these are candidates: confirm by comparing the decrypted values."""
     conditions = [
-        (INDEX.c.index_key_id == key_id) & (INDEX.c.digest == digest) for key_id, digest in pairs
+        (INDEX.c.index_key_id == key_id) & (INDEX.c.digest == digest)
+        for key_id, digest in index.digests(keyring(), values)
     ]
-    rows = db.session.execute(
-        select(INDEX.c.owner_id).where(INDEX.c.kind == index.kind, or_(*conditions)).distinct()
-    ).scalars()
-    return list(rows)
+    return select(INDEX.c.owner_id).where(INDEX.c.kind == index.kind, or_(*conditions))
+
+
+def candidates(index: BlindIndex, values: Sequence[Any]) -> list[uuid.UUID]:
+    """The matching owners' ids (see matching_owners)."""
+    return list(db.session.scalars(matching_owners(index, values).distinct()))
 
 
 class OneConnection:

@@ -26,7 +26,7 @@ from portal.crypto.envelope import DecryptionError
 from portal.crypto.fields import ValueTooLongError
 from portal.crypto.keyring import new_keyring
 from portal.crypto.keys import KeyOwner
-from portal.crypto.rotation import column_status, reencrypt
+from portal.crypto.rotation import by_table, column_status, reencrypt
 from portal.extensions import db
 from portal.models import DataKey, Invitation, OutboxMessage, Role, User
 from tests.client import PortalClient
@@ -271,23 +271,22 @@ def test_the_app_will_not_start_when_a_sentinel_fails(
 
 
 def test_rotation_interrupted_and_resumed(app: Flask, make_app: object) -> None:
-    """Rotate; re-encrypt half; 'crash'; a fresh process finishes; status shows only the
+    """Rotate; re-encrypt part; 'crash'; a fresh process finishes; status shows only the
     new key, and every value still reads."""
     authority_id = make_authority(app)
     accounts = [make_account(app, Role.LADO, authority_id=authority_id) for _ in range(12)]
-    users = keystore  # for readability below
     with app.app_context():
-        manager = users.keys()
+        manager = keystore.keys()
         old = manager.primary_key_id(KeyOwner.deployment())
         new = manager.rotate(KeyOwner.deployment()).id
-        column = next(c for c in keystore.sealed_columns() if c.label == "users.full_name")
-        first = reencrypt(db.engine, column, manager, batch=5, limit=6)
-        assert first.reencrypted == 6
+        users = [c for c in keystore.sealed_columns() if c.logical_table == "users"]
+        part = reencrypt(db.engine, users, manager, batch=5, limit=15)
+        assert 15 <= part.reencrypted < 12 * len(users)  # stopped part-way
     restarted = make_app()  # type: ignore[operator]
     with restarted.app_context():
         manager = keystore.keys()
-        for sealed in keystore.sealed_columns():
-            reencrypt(db.engine, sealed, manager, batch=5)
+        for columns in by_table(keystore.sealed_columns()):
+            reencrypt(db.engine, columns, manager, batch=5)
         with db.engine.connect() as connection:
             for sealed in keystore.sealed_columns():
                 status = column_status(connection, sealed, manager)
@@ -305,20 +304,22 @@ def test_a_row_changed_during_reencryption_is_retried_not_overwritten(app: Flask
     with app.app_context():
         manager = keystore.keys()
         manager.rotate(KeyOwner.deployment())
-        column = next(c for c in keystore.sealed_columns() if c.label == "users.full_name")
+        columns = [c for c in keystore.sealed_columns() if c.label == "users.full_name"]
+        column = columns[0]
         with db.engine.connect() as connection:
             row = connection.execute(
                 select(column.id_column, column.column).where(column.id_column == first)
             ).one()
         progress = rotation.Progress(column.label)
-        stale = rotation._resealed(column, manager, row, progress)
+        stale = rotation._resealed(columns, manager, row, progress, {})
+        assert stale is not None
         # Meanwhile, the portal renames the person (under the new key).
         user = db.session.get(User, first)
         assert user
         user.full_name = "Renamed Person"
         db.session.commit()
-        rotation._write(db.engine, column, manager, [stale], progress)  # type: ignore[list-item]
-        assert progress.retried == 1  # the CAS saw the change and read the row again
+        rotation._write(db.engine, columns, manager, [stale], progress)
+        assert progress.retried == 1  # the compare-and-swap saw the change, read it again
         db.session.expire_all()
         assert db.session.get(User, first).full_name == "Renamed Person"  # type: ignore[union-attr]
 

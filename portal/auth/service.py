@@ -39,11 +39,8 @@ def user_by_email(email: str) -> User | None:
     """Through the e-mail blind index: no account's address is decrypted to find one,
     except the match itself, which is confirmed."""
     wanted = normalise_email(email)
-    index = User.__blind_indexes__[0]
-    owner_ids = keystore.candidates(index, [wanted])
-    if not owner_ids:
-        return None
-    users = db.session.scalars(select(User).where(User.id.in_(owner_ids))).all()
+    owners = keystore.matching_owners(User.__blind_indexes__[0], [wanted])
+    users = db.session.scalars(select(User).where(User.id.in_(owners))).all()
     return next((user for user in users if normalise_email(user.email) == wanted), None)
 
 

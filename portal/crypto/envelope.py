@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Callable
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -31,7 +32,20 @@ class DecryptionError(Exception):
 
 def context(table: str, column: str, row_id: object) -> bytes:
     """What a value is bound to: its logical table and column, and its row."""
-    return f"{table}\x1f{column}\x1f{row_id}".encode()
+    return column_prefix(table, column) + str(row_id).encode()
+
+
+@lru_cache(maxsize=1024)
+def column_prefix(table: str, column: str) -> bytes:
+    return f"{table}\x1f{column}\x1f".encode()
+
+
+Where = str | Callable[[], str]
+
+
+def _say(where: Where) -> str:
+    """Where a failure happened; built only when there is one."""
+    return where if isinstance(where, str) else where()
 
 
 def seal(cipher: AESGCM, key_id: int, plaintext: bytes, bound_to: bytes) -> bytes:
@@ -40,16 +54,18 @@ def seal(cipher: AESGCM, key_id: int, plaintext: bytes, bound_to: bytes) -> byte
     return header + nonce + cipher.encrypt(nonce, plaintext, header + bound_to)
 
 
-def key_id_of(blob: bytes, where: str) -> int:
+def key_id_of(blob: bytes, where: Where) -> int:
     if len(blob) < OVERHEAD:
-        raise DecryptionError(f"{where}: the value is truncated")
+        raise DecryptionError(f"{_say(where)}: the value is truncated")
     version, key_id = HEADER.unpack_from(blob)
     if version != VERSION:
-        raise DecryptionError(f"{where}: unknown envelope version {version}")
+        raise DecryptionError(f"{_say(where)}: unknown envelope version {version}")
     return int(key_id)
 
 
-def unseal(cipher_for: Callable[[int], AESGCM], blob: bytes, bound_to: bytes, where: str) -> bytes:
+def unseal(
+    cipher_for: Callable[[int], AESGCM], blob: bytes, bound_to: bytes, where: Where
+) -> bytes:
     """Decrypt, or raise DecryptionError saying where (table, column, row) it failed."""
     key_id = key_id_of(blob, where)
     cipher = cipher_for(key_id)
@@ -59,6 +75,6 @@ def unseal(cipher_for: Callable[[int], AESGCM], blob: bytes, bound_to: bytes, wh
         return cipher.decrypt(nonce, blob[header_end + NONCE_SIZE :], blob[:header_end] + bound_to)
     except InvalidTag:
         raise DecryptionError(
-            f"{where}: the value does not authenticate under key {key_id} "
+            f"{_say(where)}: the value does not authenticate under key {key_id} "
             "(altered, truncated, or moved from another row or column)"
         ) from None

@@ -25,6 +25,8 @@ from sqlalchemy.orm import mapped_column
 from portal.crypto.keys import KeyManager, KeyOwner
 
 T = TypeVar("T")
+MANAGER_KEY = "_key_manager"
+ROW_ID_KEY = "_sealed_row_id"
 # A placeholder written to the storage column on assignment, so the ORM sees the row as
 # changed; the flush hook replaces it with the sealed value. Never a valid envelope.
 PENDING = b""
@@ -233,10 +235,13 @@ class Encrypted(Generic[V]):
         cached = state.get(self._cache_key)
         if cached is not None and cached[0] is blob:
             return cached[1]
-        table = logical_table(type(instance))
-        value = self.codec.decode(
-            manager().unseal(table, self.column or self.name, instance.id, blob)
+        # Looked up once per object: a page opens many fields of many rows.
+        keys = state.get(MANAGER_KEY) or state.setdefault(MANAGER_KEY, manager())
+        row_id = state.get(ROW_ID_KEY) or state.setdefault(ROW_ID_KEY, str(instance.id))
+        plaintext = keys.unseal(
+            logical_table(type(instance)), self.column or self.name, row_id, blob
         )
+        value = self.codec.decode(plaintext)
         state[self._cache_key] = (blob, value)
         return value
 

@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from portal.crypto import envelope
-from portal.crypto.envelope import DecryptionError
+from portal.crypto.envelope import DecryptionError, Where, _say
 from portal.crypto.keyring import KEY_BYTES, Keyring, KeyringError
 
 DEPLOYMENT_ID = uuid.UUID(int=0)
@@ -124,21 +125,35 @@ class KeyManager:
     def seal(
         self, owner: KeyOwner, table: str, column: str, row_id: object, plaintext: bytes
     ) -> bytes:
+        key_id, cipher = self.sealing_key(owner, table, column)
+        return envelope.seal(cipher, key_id, plaintext, envelope.context(table, column, row_id))
+
+    def sealing_key(self, owner: KeyOwner, table: str, column: str) -> tuple[int, AESGCM]:
+        """The owner's primary key id and the column's cipher under it (for bulk work,
+        which seals many values of one column and owner)."""
         key_id = self.primary_key_id(owner)
-        return envelope.seal(
-            self._cipher(key_id, table, column),
-            key_id,
-            plaintext,
-            envelope.context(table, column, row_id),
-        )
+        return key_id, self._cipher(key_id, table, column)
 
     def unseal(self, table: str, column: str, row_id: object, blob: bytes) -> bytes:
-        where = f"{table}.{column} of row {row_id}"
+        bound_to = envelope.context(table, column, row_id)
+        # The common case, kept short (pages open hundreds of values): a current envelope
+        # under a key already unwrapped, for a column already derived. Anything else,
+        # including every failure, takes the full path below, which explains itself.
+        if len(blob) >= envelope.OVERHEAD and blob[0] == envelope.VERSION:
+            entry = self._keys.get(int.from_bytes(blob[1:5], "big"))
+            if entry is not None and entry.expires > self.clock():
+                cipher = entry.ciphers.get((table, column))
+                if cipher is not None:
+                    try:
+                        return cipher.decrypt(blob[5:17], blob[17:], blob[:5] + bound_to)
+                    except InvalidTag:
+                        pass  # the full path below says what is wrong
+
+        def where() -> str:  # only built when something fails
+            return f"{table}.{column} of row {row_id}"
+
         return envelope.unseal(
-            lambda key_id: self._cipher(key_id, table, column, where),
-            blob,
-            envelope.context(table, column, row_id),
-            where,
+            lambda key_id: self._cipher(key_id, table, column, where), blob, bound_to, where
         )
 
     # Keys
@@ -197,17 +212,17 @@ class KeyManager:
         kek = self.keyring.primary("kek")
         return "kek", kek.id, AESGCM(kek.material)
 
-    def _material(self, key_id: int, where: str) -> _Cached:
+    def _material(self, key_id: int, where: Where) -> _Cached:
         now = self.clock()
         cached = self._keys.get(key_id)
         if cached and cached.expires > now:
             return cached
         stored = self.store.get(key_id)
         if stored is None:
-            raise DecryptionError(f"{where}: its key {key_id} is not in this deployment")
-        if stored.state == "destroyed":
-            raise DecryptionError(f"{where}: its key {key_id} has been destroyed")
-        material = self._unwrap(stored, where)
+            raise DecryptionError(f"{_say(where)}: its key {key_id} is not in this deployment")
+        if stored.state in ("destroyed", "retired"):
+            raise DecryptionError(f"{_say(where)}: its key {key_id} has been {stored.state}")
+        material = self._unwrap(stored, _say(where))
         entry = _Cached(now + self.ttl, material, {})
         with self._lock:
             self._keys[key_id] = entry
@@ -232,7 +247,7 @@ class KeyManager:
             f"data key {stored.id}",
         )
 
-    def _cipher(self, key_id: int, table: str, column: str, where: str = "") -> AESGCM:
+    def _cipher(self, key_id: int, table: str, column: str, where: Where = "") -> AESGCM:
         entry = self._material(key_id, where or f"{table}.{column}")
         cipher = entry.ciphers.get((table, column))
         if cipher is None:

@@ -1,27 +1,30 @@
 """Key rotation work over sealed columns: what each key holds, and re-encryption.
 
-Re-encryption runs while the portal serves. It reads a batch of rows, re-seals those not
-under their owner's primary key, and writes each back with a compare-and-swap
-(``WHERE value = the value read``): a row changed meanwhile by the portal is read again
-and retried, never overwritten. It keeps no progress of its own: run again, it skips
-what is already done (the key id is read from the envelope header, without
-decrypting), so an interrupted run is resumed by starting it again.
+Re-encryption runs while the portal serves. It reads a batch of rows (every sealed
+column of a table at once), re-seals the values not under their owner's primary key,
+and writes each row back with a compare-and-swap (``WHERE value = the value read``): a
+row changed meanwhile by the portal is read again and retried, never overwritten. It
+keeps no progress of its own: run again, it skips what is already done (the key id is
+read from the envelope header, without decrypting), so an interrupted run is resumed by
+starting it again.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, select, update
 
+from portal.crypto import envelope
 from portal.crypto.envelope import DecryptionError, key_id_of
 from portal.crypto.fields import OwnerSpec
-from portal.crypto.keys import KeyManager
+from portal.crypto.keys import KeyManager, KeyOwner
 
 RETRIES = 3
+HEADER_END = envelope.HEADER.size  # version and key id
 
 
 @dataclass(frozen=True)
@@ -71,114 +74,186 @@ def column_status(
     return status
 
 
+def _key(sealed: SealedColumn) -> str:
+    return str(sealed.column.key)
+
+
+def by_table(columns: Sequence[SealedColumn]) -> list[list[SealedColumn]]:
+    """Columns grouped by table: each table is read and written once per row."""
+    tables: dict[str, list[SealedColumn]] = defaultdict(list)
+    for column in columns:
+        tables[column.table.name].append(column)
+    return list(tables.values())
+
+
 @dataclass
 class Progress:
     label: str
     scanned: int = 0
-    reencrypted: int = 0
-    retried: int = 0
+    reencrypted: int = 0  # values
+    retried: int = 0  # rows that changed between read and write
     failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Change:
+    row_id: Any
+    old: dict[str, bytes]  # column key -> value read
+    new: dict[str, bytes]  # column key -> value re-sealed
 
 
 def reencrypt(
     engine: Any,
-    sealed: SealedColumn,
+    columns: Sequence[SealedColumn],
     manager: KeyManager,
     *,
     batch: int = 1000,
     limit: int | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> Progress:
-    """Move every value of the column onto its owner's primary key. ``limit`` bounds how
-    many values are re-sealed in this run (the rest wait for the next run)."""
-    progress = Progress(sealed.label)
+    """Move every value of these columns (all of one table) onto its owner's primary
+    key. ``limit`` bounds how many values are re-sealed in this run."""
+    first = columns[0]
+    progress = Progress(first.logical_table)
     last_id: Any = None
     while not stop():
         query = (
-            select(sealed.id_column, sealed.column, *sealed.owner_columns)
-            .where(sealed.column.is_not(None))
-            .order_by(sealed.id_column)
+            select(first.id_column, *(c.column for c in columns), *first.owner_columns)
+            .order_by(first.id_column)
             .limit(batch)
         )
         if last_id is not None:
-            query = query.where(sealed.id_column > last_id)
+            query = query.where(first.id_column > last_id)
         with engine.connect() as connection:
             rows = connection.execute(query).all()
         if not rows:
             break
         changes = []
+        owners: dict[tuple[Any, ...], tuple[KeyOwner, int]] = {}
         for row in rows:
             progress.scanned += 1
-            change = _resealed(sealed, manager, row, progress)
+            change = _resealed(columns, manager, row, progress, owners)
             if change is not None:
                 changes.append(change)
-            if limit is not None and progress.reencrypted + len(changes) >= limit:
+            if limit is not None and progress.reencrypted + _values(changes) >= limit:
                 break
-        _write(engine, sealed, manager, changes, progress)
+        _write(engine, columns, manager, changes, progress)
         if limit is not None and progress.reencrypted >= limit:
             break
         last_id = rows[-1][0]
     return progress
 
 
+def _values(changes: list[_Change]) -> int:
+    return sum(len(change.new) for change in changes)
+
+
 def _resealed(
-    sealed: SealedColumn, manager: KeyManager, row: Any, progress: Progress
-) -> dict[str, Any] | None:
-    row_id, blob = row[0], row[1]
-    owner = sealed.owner.owner(row)
-    where = f"{sealed.label} of row {row_id}"
-    try:
-        if key_id_of(blob, where) == manager.primary_key_id(owner):
-            return None
-        plaintext = manager.unseal(sealed.logical_table, sealed.logical_column, row_id, blob)
-    except DecryptionError as error:
-        progress.failures.append(str(error))
-        return None
-    new = manager.seal(owner, sealed.logical_table, sealed.logical_column, row_id, plaintext)
-    return {"row_id": row_id, "old": blob, "new": new, "row": row}
+    columns: Sequence[SealedColumn],
+    manager: KeyManager,
+    row: Any,
+    progress: Progress,
+    owners: dict[tuple[Any, ...], tuple[KeyOwner, int]],
+) -> _Change | None:
+    row_id = row[0]
+    first = columns[0]
+    # Rows of one owner are many: its key is looked up once per batch, not per row.
+    raw_owner = tuple(row[len(columns) + 1 :])
+    if raw_owner not in owners:
+        owner = first.owner.owner(row)
+        owners[raw_owner] = (owner, manager.primary_key_id(owner))
+    owner, primary = owners[raw_owner]
+    row_key = str(row_id)
+    row_context = row_key.encode()
+    change = _Change(row_id, {}, {})
+    for position, sealed in enumerate(columns, start=1):
+        blob = row[position]
+        if blob is None:
+            continue
+        # Already on the primary key? Read from the header, without decrypting.
+        if (
+            len(blob) > HEADER_END
+            and blob[0] == envelope.VERSION
+            and int.from_bytes(blob[1:HEADER_END], "big") == primary
+        ):
+            continue
+        try:
+            plaintext = manager.unseal(sealed.logical_table, sealed.logical_column, row_key, blob)
+        except DecryptionError as error:
+            progress.failures.append(str(error))
+            continue
+        key = _key(sealed)
+        key_id, cipher = manager.sealing_key(owner, sealed.logical_table, sealed.logical_column)
+        change.old[key] = blob
+        change.new[key] = envelope.seal(
+            cipher,
+            key_id,
+            plaintext,
+            envelope.column_prefix(sealed.logical_table, sealed.logical_column) + row_context,
+        )
+    return change if change.new else None
 
 
 def _write(
     engine: Any,
-    sealed: SealedColumn,
+    columns: Sequence[SealedColumn],
     manager: KeyManager,
-    changes: list[dict[str, Any]],
+    changes: list[_Change],
     progress: Progress,
 ) -> None:
-    """Compare-and-swap each change; re-read and retry the rows that moved meanwhile."""
+    """Compare-and-swap each row; re-read and retry the rows that moved meanwhile."""
+    first = columns[0]
+    by_key = {_key(c): c for c in columns}
     for _attempt in range(RETRIES):
         if not changes:
             return
-        statement = (
-            update(sealed.table)
-            .where(sealed.id_column == bindparam("row_id"), sealed.column == bindparam("old"))
-            .values({sealed.column.key: bindparam("new")})
-        )
+        written = 0
         with engine.begin() as connection:
-            params = [{k: c[k] for k in ("row_id", "old", "new")} for c in changes]
-            result = connection.execute(statement, params)
-            if result.rowcount == len(changes):
-                progress.reencrypted += len(changes)
+            # One statement per shape of change (which columns move): usually one.
+            shapes: dict[tuple[str, ...], list[_Change]] = defaultdict(list)
+            for change in changes:
+                shapes[tuple(sorted(change.new))].append(change)
+            for keys, group in shapes.items():
+                statement = (
+                    update(first.table)
+                    .where(
+                        and_(
+                            first.id_column == bindparam("row_id"),
+                            *(by_key[k].column == bindparam(f"old_{k}") for k in keys),
+                        )
+                    )
+                    .values({k: bindparam(f"new_{k}") for k in keys})
+                )
+                params = [
+                    {"row_id": change.row_id}
+                    | {f"old_{k}": change.old[k] for k in keys}
+                    | {f"new_{k}": change.new[k] for k in keys}
+                    for change in group
+                ]
+                written += connection.execute(statement, params).rowcount
+            if written == len(changes):
+                progress.reencrypted += _values(changes)
                 return
             rows = connection.execute(
-                select(sealed.id_column, sealed.column, *sealed.owner_columns).where(
-                    sealed.id_column.in_([c["row_id"] for c in changes])
+                select(first.id_column, *(c.column for c in columns), *first.owner_columns).where(
+                    first.id_column.in_([change.row_id for change in changes])
                 )
             ).all()
         current = {row[0]: row for row in rows}
         retry = []
         for change in changes:
-            row = current.get(change["row_id"])
-            if row is None or row[1] is None:
-                continue  # deleted or emptied meanwhile: nothing to move
-            if row[1] == change["new"]:
-                progress.reencrypted += 1
+            row = current.get(change.row_id)
+            if row is None:
+                continue  # deleted meanwhile: nothing to move
+            values = dict(zip((_key(c) for c in columns), row[1:], strict=False))
+            if all(values.get(k) == v for k, v in change.new.items()):
+                progress.reencrypted += len(change.new)  # this one was written
                 continue
             progress.retried += 1
-            again = _resealed(sealed, manager, row, progress)
+            again = _resealed(columns, manager, row, progress, {})
             if again is not None:
                 retry.append(again)
         changes = retry
     progress.failures.extend(
-        f"{sealed.label} of row {c['row_id']}: kept changing; run again" for c in changes
+        f"{first.logical_table} row {change.row_id}: kept changing; run again" for change in changes
     )
