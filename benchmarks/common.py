@@ -27,10 +27,10 @@ from tests.postgres import create_database, throwaway_server
 
 @contextlib.contextmanager
 def databases(
-    wanted: tuple[str, ...] = ("sqlite", "postgresql"),
+    wanted: tuple[str, ...] = ("sqlite", "postgresql"), postgres_options: str = ""
 ) -> Iterator[list[tuple[str, str]]]:
     """(name, url) pairs: a file-backed SQLite database, and PostgreSQL (BENCH_DATABASE_URL's
-    server, or a throwaway one like the tests')."""
+    server, or a throwaway one like the tests', started with ``postgres_options``)."""
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as folder:
         found = []
         if "sqlite" in wanted:
@@ -38,7 +38,7 @@ def databases(
         with contextlib.ExitStack() as stack:
             if "postgresql" in wanted:
                 server = os.environ.get("BENCH_DATABASE_URL") or stack.enter_context(
-                    throwaway_server()
+                    throwaway_server(postgres_options)
                 )
                 found.append(("postgresql", create_database(server, "portal_bench")))
             yield found

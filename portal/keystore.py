@@ -9,13 +9,25 @@ session), so creating an owner's first key never depends on the request's unit o
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from flask import Flask, abort, current_app, request
-from sqlalchemy import Select, Table, delete, event, insert, or_, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    delete,
+    event,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -28,6 +40,8 @@ from portal.extensions import db
 from portal.models import Base, BlindIndexEntry, DataKey, WebSession, utcnow
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M")
 
 EXTENSION = "portal.crypto"
 VERIFIED = "portal.keys_verified"
@@ -256,20 +270,90 @@ SESSION_LISTENERS = (
 # Look-ups through the blind indexes
 
 
-def matching_owners(index: BlindIndex, values: Sequence[Any]) -> Select[tuple[uuid.UUID]]:
-    """A subquery of the owners whose entries match, under any index key in the keyring,
-    to use as ``Model.id.in_(...)``: one round trip for index and rows together. For a
-    truncated index these are candidates: confirm by comparing the decrypted values."""
-    conditions = [
-        (INDEX.c.index_key_id == key_id) & (INDEX.c.digest == digest)
-        for key_id, digest in index.digests(keyring(), values)
+def find(model: type[M], index: BlindIndex, **by_field: Any) -> list[M]:
+    """The rows of ``model`` whose fields equal the values given by field name:
+    candidates through the index and the rows themselves in one query, confirmed by
+    decrypting (BlindIndex.matcher)."""
+    values = index.ordered(by_field)
+    digests = index.digests(keyring(), values)
+    statement = _rows_matching(cast(type, model), index.kind, len(digests))
+    rows: Iterable[M] = db.session.scalars(statement, _params(digests))
+    matches = index.matcher(values)
+    return [row for row in rows if matches(functools.partial(getattr, row))]
+
+
+def find_ids(model: type, index: BlindIndex, **by_field: Any) -> list[uuid.UUID]:
+    """The ids of the rows ``find`` would return, read without building ORM objects: only
+    the indexed fields are fetched and decrypted. For "has this person been seen before?"
+    among many people."""
+    values = index.ordered(by_field)
+    digests = index.digests(keyring(), values)
+    statement = _sealed_fields_matching(model, index, len(digests))
+    table = fields.logical_table(model)
+    opened = {name: fields.encrypted_field(model, name) for name in index.fields}
+    manager = keys()
+    matches = index.matcher(values)
+    found = []
+    for row in db.session.connection().execute(statement, _params(digests)).mappings():
+        row_id = str(row["id"])
+
+        def read(name: str, row: Any = row, row_id: str = row_id) -> Any:
+            return opened[name].open(manager, table, row_id, row[name])
+
+        if matches(read):
+            found.append(row["id"])
+    return found
+
+
+def candidates(index: BlindIndex, **by_field: Any) -> list[uuid.UUID]:
+    """The owners whose entries match, unconfirmed: for a truncated index, everyone in
+    the value's bucket."""
+    digests = index.digests(keyring(), index.ordered(by_field))
+    return list(db.session.scalars(_owners_matching(index.kind, len(digests)), _params(digests)))
+
+
+# The look-up statements are built once per shape, not per look-up: building and keying a
+# fresh statement costs more than the indexed query itself.
+
+
+@functools.cache
+def _owners_matching(kind: str, key_count: int) -> Select[tuple[uuid.UUID]]:
+    """Owners with an entry of this kind matching any of ``key_count`` (index key id,
+    digest) pairs, one per index key in the keyring (two during a rotation)."""
+    pairs = [
+        (INDEX.c.index_key_id == bindparam(f"key_{n}"))
+        & (INDEX.c.digest == bindparam(f"digest_{n}"))
+        for n in range(key_count)
     ]
-    return select(INDEX.c.owner_id).where(INDEX.c.kind == index.kind, or_(*conditions))
+    return select(INDEX.c.owner_id).where(INDEX.c.kind == kind, or_(*pairs)).distinct()
 
 
-def candidates(index: BlindIndex, values: Sequence[Any]) -> list[uuid.UUID]:
-    """The matching owners' ids (see matching_owners)."""
-    return list(db.session.scalars(matching_owners(index, values).distinct()))
+@functools.cache
+def _rows_matching(model: type, kind: str, key_count: int) -> Select[Any]:
+    (row_id,) = cast(Sequence[Any], inspect(model).primary_key)
+    return select(model).where(row_id.in_(_owners_matching(kind, key_count)))
+
+
+@functools.cache
+def _sealed_fields_matching(model: type, index: BlindIndex, key_count: int) -> Select[Any]:
+    """The id and the indexed fields' sealed bytes, labelled with the fields' names."""
+    (row_id,) = cast(Sequence[Any], inspect(model).primary_key)
+    table = cast(Table, cast(Any, model).__table__)
+    columns = [
+        table.c[fields.encrypted_field(model, name).column or name].label(name)
+        for name in index.fields
+    ]
+    return select(row_id.label("id"), *columns).where(
+        row_id.in_(_owners_matching(index.kind, key_count))
+    )
+
+
+def _params(digests: Sequence[tuple[int, bytes]]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for n, (key_id, digest) in enumerate(digests):
+        params[f"key_{n}"] = key_id
+        params[f"digest_{n}"] = digest
+    return params
 
 
 class OneConnection:

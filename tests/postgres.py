@@ -51,8 +51,9 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def throwaway_server() -> Iterator[str]:
-    """Yield a server URL (without a database name), stop and delete it afterwards."""
+def throwaway_server(options: str = "") -> Iterator[str]:
+    """Yield a server URL (without a database name), stop and delete it afterwards.
+    ``options`` are extra server settings, e.g. "-c shared_buffers=1GB"."""
     bin_dir = _bin_dir()
     if bin_dir is None:
         raise RuntimeError(INSTALL_HINT)
@@ -89,7 +90,7 @@ def throwaway_server() -> Iterator[str]:
                     "-w",
                     "-o",
                     f"-h 127.0.0.1 -p {port} -k {workdir} -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off",
+                    f"-c synchronous_commit=off -c full_page_writes=off {options}",
                     "start",
                 ]
             ),

@@ -4,6 +4,7 @@ keyring stops the app."""
 
 from __future__ import annotations
 
+import datetime
 import glob
 import logging
 import os
@@ -11,19 +12,30 @@ import secrets
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
 from flask import Flask
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from portal import create_app, keystore
 from portal.auth.service import user_by_email
 from portal.config import ConfigError
+from portal.crypto.blind_index import BlindIndex, normalise_date, normalise_name
 from portal.crypto.envelope import DecryptionError
-from portal.crypto.fields import ValueTooLongError
+from portal.crypto.fields import (
+    DATE,
+    TEXT,
+    OwnerSpec,
+    ValueTooLongError,
+    add_storage_columns,
+    encrypted,
+)
 from portal.crypto.keyring import new_keyring
 from portal.crypto.keys import KeyOwner
 from portal.crypto.rotation import by_table, column_status, reencrypt
@@ -204,32 +216,108 @@ def test_sign_in_finds_accounts_through_the_blind_index(app: Flask) -> None:
         assert user_by_email("jo.blogs@test.example") is None
 
 
-def test_person_index_finds_the_same_person_written_differently(app: Flask) -> None:
-    """The name + date of birth index, through the index table, under every index key."""
-    import datetime
+class SideBase(DeclarativeBase):
+    """Tables for these tests only, outside the portal's schema."""
 
-    from portal.crypto.blind_index import BlindIndex, normalise_date, normalise_name
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        add_storage_columns(cls)
+        super().__init_subclass__(**kwargs)
 
-    index = BlindIndex(
-        "person.name_dob", ("name", "dob"), (normalise_name, normalise_date), bits=16
+
+class Person(SideBase):
+    """A person found by name and date of birth, as subjects and children will be."""
+
+    __tablename__ = "test_people"
+    __encryption_owner__ = OwnerSpec.authority()
+    __blind_indexes__ = (
+        BlindIndex("test.person", ("dob", "name"), (normalise_date, normalise_name), bits=16),
     )
-    dob = datetime.date(2009, 4, 17)
-    zoe, other = uuid.uuid4(), uuid.uuid4()
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    authority_id: Mapped[uuid.UUID]
+    name = encrypted(TEXT, nullable=False)
+    dob = encrypted(DATE, nullable=False)
+
+
+@pytest.fixture
+def people(app: Flask) -> Iterator[type[Person]]:
     with app.app_context():
-        connection = db.session.connection()
-        keystore.write_entries(
-            connection, keystore.keyring(), index, zoe, ["Zoë  O'Brien-Smith", dob]
+        Person.__table__.create(db.engine)
+    yield Person
+    with app.app_context():
+        db.session.remove()
+        Person.__table__.drop(db.engine)
+
+
+def test_a_person_is_found_again_however_the_name_is_written(
+    app: Flask, people: type[Person]
+) -> None:
+    """Through the index entries the session writes, confirmed by decrypting; a namesake
+    born on another day, and everyone sharing the truncated digest's bucket, are not."""
+    index = Person.__blind_indexes__[0]
+    authority_id = make_authority(app)
+    dob = datetime.date(2009, 4, 17)
+    with app.app_context():
+        zoe = Person(authority_id=authority_id, name="Zoë  O'Brien-Smith", dob=dob)
+        namesake = Person(
+            authority_id=authority_id, name="Zoe O'Brien-Smith", dob=datetime.date(2010, 1, 1)
         )
-        keystore.write_entries(
-            connection,
-            keystore.keyring(),
-            index,
-            other,
-            ["Zoë O'Brien-Smith", datetime.date(2010, 1, 1)],
-        )
+        db.session.add_all([zoe, namesake])
         db.session.commit()
-        assert zoe in keystore.candidates(index, ["zoe obrien smith", dob])
-        assert other not in keystore.candidates(index, ["zoe obrien smith", dob])
+        typed = {"name": "zoe obrien smith", "dob": dob}
+        assert keystore.find_ids(Person, index, **typed) == [zoe.id]
+        assert [p.id for p in keystore.find(Person, index, **typed)] == [zoe.id]
+        assert keystore.find_ids(Person, index, name="Zoe OBrien", dob=dob) == []
+        assert zoe.id in keystore.candidates(index, **typed)
+        assert namesake.id not in keystore.candidates(index, **typed)
+        with pytest.raises(TypeError, match="takes exactly dob, name"):
+            keystore.find_ids(Person, index, name="Zoe")
+
+
+def test_a_person_in_the_same_bucket_is_a_candidate_but_not_a_match(
+    app: Flask, people: type[Person]
+) -> None:
+    index = Person.__blind_indexes__[0]
+    authority_id = make_authority(app)
+    wanted = [datetime.date(2001, 2, 3), "Sam Taylor"]
+    with app.app_context():
+        bucket = index.digest(keystore.keyring().primary("index").material, wanted)
+        born = datetime.date(1990, 1, 1)
+        other = next(  # another person whose truncated digest falls in the same bucket
+            (born + datetime.timedelta(days=n), f"Alex Jones {n}")
+            for n in range(10**6)
+            if index.digest(
+                keystore.keyring().primary("index").material,
+                [born + datetime.timedelta(days=n), f"Alex Jones {n}"],
+            )
+            == bucket
+        )
+        sam = Person(authority_id=authority_id, dob=wanted[0], name=wanted[1])
+        alex = Person(authority_id=authority_id, dob=other[0], name=other[1])
+        db.session.add_all([sam, alex])
+        db.session.commit()
+        by_field = dict(zip(index.fields, wanted, strict=True))
+        assert set(keystore.candidates(index, **by_field)) == {sam.id, alex.id}
+        assert keystore.find_ids(Person, index, **by_field) == [sam.id]
+
+
+def test_a_deleted_person_leaves_no_index_entries(app: Flask, people: type[Person]) -> None:
+    index = Person.__blind_indexes__[0]
+    with app.app_context():
+        person = Person(
+            authority_id=make_authority(app), name="Ann Lee", dob=datetime.date(2000, 1, 1)
+        )
+        db.session.add(person)
+        db.session.commit()
+        db.session.delete(person)
+        db.session.commit()
+        assert keystore.candidates(index, dob=datetime.date(2000, 1, 1), name="Ann Lee") == []
+        remaining = db.session.scalar(
+            select(func.count())
+            .select_from(keystore.INDEX)
+            .where(keystore.INDEX.c.kind == "test.person")
+        )
+        assert remaining == 0
 
 
 def test_a_destroyed_case_key_leaves_nothing_readable(app: Flask) -> None:

@@ -65,7 +65,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('kind', 'owner_id', 'index_key_id', name=op.f('pk_blind_indexes'))
     )
     with op.batch_alter_table('blind_indexes', schema=None) as batch_op:
-        batch_op.create_index('ix_blind_indexes_lookup', ['kind', 'index_key_id', 'digest'], unique=False)
+        batch_op.create_index('ix_blind_indexes_lookup', ['kind', 'index_key_id', 'digest', 'owner_id'], unique=False)
         batch_op.create_index('uq_blind_indexes_unique', ['kind', 'index_key_id', 'digest'], unique=True, postgresql_where=sa.text('is_unique'), sqlite_where=sa.text('is_unique'))
 
     op.create_table('data_keys',

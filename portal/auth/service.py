@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from portal import audit, keystore, notify
 from portal.auth import mfa, passwords, throttle
 from portal.extensions import db
-from portal.models import AuditKind, PasswordReset, User, normalise_email, utcnow
+from portal.models import AuditKind, PasswordReset, User, utcnow
 from portal.sessions import end_all_sessions_for
 
 
@@ -38,10 +38,8 @@ class CheckResult:
 def user_by_email(email: str) -> User | None:
     """Through the e-mail blind index: no account's address is decrypted to find one,
     except the match itself, which is confirmed."""
-    wanted = normalise_email(email)
-    owners = keystore.matching_owners(User.__blind_indexes__[0], [wanted])
-    users = db.session.scalars(select(User).where(User.id.in_(owners))).all()
-    return next((user for user in users if normalise_email(user.email) == wanted), None)
+    found = keystore.find(User, User.__blind_indexes__[0], email=email)
+    return found[0] if found else None
 
 
 def check_password(email: str, password: str, *, address_hash: str) -> CheckResult:

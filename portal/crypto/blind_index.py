@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -73,6 +73,27 @@ class BlindIndex:
     def digests(self, keyring: Keyring, values: Sequence[Any]) -> list[tuple[int, bytes]]:
         """A digest under every index key in the keyring (both, during a rotation)."""
         return [(key.id, self.digest(key.material, values)) for key in keyring.index]
+
+    def ordered(self, values: Mapping[str, Any]) -> list[Any]:
+        """Values by field name, in the index's order; every field and no other."""
+        if set(values) != set(self.fields):
+            raise TypeError(f"{self.kind} takes exactly {', '.join(self.fields)}")
+        return [values[field] for field in self.fields]
+
+    def matcher(self, values: Sequence[Any]) -> Callable[[Callable[[str], Any]], bool]:
+        """A test of whether a candidate's decrypted fields (``read(field name)``) equal
+        the values, once normalised. Fields are compared in the order declared and the
+        first difference stops it, so only the fields needed are decrypted: declare the
+        most telling one first."""
+        wanted = [
+            (field, normalise, normalise(value))
+            for field, normalise, value in zip(self.fields, self.normalisers, values, strict=True)
+        ]
+
+        def matches(read: Callable[[str], Any]) -> bool:
+            return all(normalise(read(field)) == value for field, normalise, value in wanted)
+
+        return matches
 
 
 @lru_cache(maxsize=256)

@@ -238,12 +238,16 @@ class Encrypted(Generic[V]):
         # Looked up once per object: a page opens many fields of many rows.
         keys = state.get(MANAGER_KEY) or state.setdefault(MANAGER_KEY, manager())
         row_id = state.get(ROW_ID_KEY) or state.setdefault(ROW_ID_KEY, str(instance.id))
-        plaintext = keys.unseal(
-            logical_table(type(instance)), self.column or self.name, row_id, blob
-        )
-        value = self.codec.decode(plaintext)
+        value = self.open(keys, logical_table(type(instance)), row_id, blob)
         state[self._cache_key] = (blob, value)
         return value
+
+    def open(self, keys: KeyManager, table: str, row_id: str, blob: bytes | None) -> Any:
+        """The plain value of this field's sealed bytes from the row ``row_id`` of the
+        logical ``table`` (for code that reads rows without the ORM)."""
+        if blob is None:
+            return None
+        return self.codec.decode(keys.unseal(table, self.column or self.name, row_id, blob))
 
     def __set__(self, instance: object, value: V) -> None:
         if value is None:
@@ -288,6 +292,13 @@ class Encrypted(Generic[V]):
         setattr(instance, self.storage, blob)
         instance.__dict__[self._cache_key] = (blob, value)
         return True
+
+
+def encrypted_field(cls: type, name: str) -> Encrypted[Any]:
+    field = getattr(cls, name)
+    if not isinstance(field, Encrypted):
+        raise TypeError(f"{cls.__name__}.{name} is not an encrypted field")
+    return field
 
 
 def encrypted_fields(cls: type) -> list[Encrypted[Any]]:

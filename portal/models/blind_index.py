@@ -15,7 +15,8 @@ from portal.models.base import Base
 class BlindIndexEntry(Base):
     __tablename__ = "blind_indexes"
     __table_args__ = (
-        Index("ix_blind_indexes_lookup", "kind", "index_key_id", "digest"),
+        # owner_id too, so a look-up is answered from the index alone.
+        Index("ix_blind_indexes_lookup", "kind", "index_key_id", "digest", "owner_id"),
         # Whole digests of unique values (account e-mails) cannot repeat under one key.
         Index(
             "uq_blind_indexes_unique",
