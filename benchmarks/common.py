@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -18,7 +19,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from portal import create_app
-from portal.crypto.fields import TEXT, OwnerSpec, add_storage_columns, encrypted
+from portal.crypto.fields import TEXT, HasEncryptedFields, OwnerSpec, encrypted
 from portal.crypto.keyring import new_keyring
 from portal.extensions import db
 from tests.conftest import settings_for_tests
@@ -44,6 +45,14 @@ def databases(
             yield found
 
 
+def run_on_databases(run: Callable[[str, str], None]) -> int:
+    """Run a benchmark on the databases named on the command line (default: both)."""
+    with databases(tuple(sys.argv[1:]) or ("sqlite", "postgresql")) as found:
+        for name, url in found:
+            run(name, url)
+    return 0
+
+
 def bench_app(url: str, instance: Path | None = None) -> Flask:
     """The portal over a migrated database, with a fresh keyring."""
     instance = instance or Path(tempfile.mkdtemp(prefix="portal-bench-instance-"))
@@ -55,12 +64,8 @@ def bench_app(url: str, instance: Path | None = None) -> Flask:
     return app
 
 
-class BenchBase(DeclarativeBase):
+class BenchBase(HasEncryptedFields, DeclarativeBase):
     """Benchmark-only tables, kept out of the portal's schema."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        add_storage_columns(cls)
-        super().__init_subclass__(**kwargs)
 
 
 class SealedRecord(BenchBase):

@@ -30,9 +30,9 @@ from benchmarks.common import (
     SealedRecord,
     bench_app,
     create_bench_tables,
-    databases,
     interleaved,
     median,
+    run_on_databases,
 )
 from portal import keystore
 from portal.access import signed_in
@@ -168,13 +168,5 @@ def run(name: str, url: str) -> None:
     )
 
 
-def main() -> int:
-    wanted = tuple(sys.argv[1:]) or ("sqlite", "postgresql")
-    with databases(wanted) as found:
-        for name, url in found:
-            run(name, url)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_on_databases(run))

@@ -19,13 +19,17 @@ from portal.config import current_settings, default_instance_path, write_secret_
 secrets_cli = AppGroup("secrets", help="Create the instance secrets.")
 
 
-@secrets_cli.command("init", with_appcontext=False)
-@click.option(
+# For the commands that make instance files before there is an app to ask.
+instance_path_option = click.option(
     "--instance-path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Where to write them (default: the repository's instance/).",
+    help="The instance folder (default: the repository's instance/).",
 )
+
+
+@secrets_cli.command("init", with_appcontext=False)
+@instance_path_option
 def secrets_init(instance_path: Path | None) -> None:
     """Create instance/secret_key (mode 0600) if it does not exist. Never overwrites."""
     path = instance_path or default_instance_path()

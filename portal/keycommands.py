@@ -23,6 +23,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from portal.cli import instance_path_option
 from portal.config import current_settings, default_instance_path
 from portal.crypto.keyring import Keyring
 
@@ -30,12 +31,7 @@ keys_cli = AppGroup("keys", help="The encryption keyring and data keys.")
 
 
 @keys_cli.command("init", with_appcontext=False)
-@click.option(
-    "--instance-path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Where to write it (default: the repository's instance/).",
-)
+@instance_path_option
 def keys_init(instance_path: Path | None) -> None:
     """Create instance/keys.json (mode 0600) if there is none. Never overwrites."""
     from portal.crypto import keyring

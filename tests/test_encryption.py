@@ -14,7 +14,6 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyotp
 import pytest
@@ -31,9 +30,9 @@ from portal.crypto.envelope import DecryptionError
 from portal.crypto.fields import (
     DATE,
     TEXT,
+    HasEncryptedFields,
     OwnerSpec,
     ValueTooLongError,
-    add_storage_columns,
     encrypted,
 )
 from portal.crypto.keyring import new_keyring
@@ -216,12 +215,8 @@ def test_sign_in_finds_accounts_through_the_blind_index(app: Flask) -> None:
         assert user_by_email("jo.blogs@test.example") is None
 
 
-class SideBase(DeclarativeBase):
+class SideBase(HasEncryptedFields, DeclarativeBase):
     """Tables for these tests only, outside the portal's schema."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        add_storage_columns(cls)
-        super().__init_subclass__(**kwargs)
 
 
 class Person(SideBase):

@@ -316,6 +316,15 @@ def add_storage_columns(cls: type) -> None:
         )
 
 
+class HasEncryptedFields:
+    """Mix into a declarative base (before DeclarativeBase) so that each model's
+    Encrypted attributes get their storage column before the class is mapped."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        add_storage_columns(cls)
+        super().__init_subclass__(**kwargs)
+
+
 def logical_table(cls: type) -> str:
     """The table name values are bound to; stays the same if the real table is renamed."""
     return str(getattr(cls, "__encryption_table__", None) or cls.__tablename__)  # type: ignore[attr-defined]

@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Dialect, Enum, MetaData, String, TypeDecorator, Uuid
+from sqlalchemy import DateTime, Dialect, Enum, Index, MetaData, String, TypeDecorator, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
 
-from portal.crypto.fields import add_storage_columns
+from portal.crypto.fields import HasEncryptedFields
 
 # Stable constraint names so Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -51,18 +51,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
+class Base(HasEncryptedFields, DeclarativeBase):
     # One registry carrying the naming convention and the type map (Flask-SQLAlchemy
     # subclasses this base, so both live on the registry rather than the class).
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime(), uuid.UUID: Uuid()},
     )
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # Encrypted attributes get their storage column before the class is mapped.
-        add_storage_columns(cls)
-        super().__init_subclass__(**kwargs)
 
 
 # Shared column shapes (Warehouse's habit): one definition, used by every model.
@@ -88,4 +83,16 @@ def enum_column(enum_class: type[Any], **kwargs: Any) -> Any:
             validate_strings=True,
         ),
         **kwargs,
+    )
+
+
+def unique_where(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching ``where`` only (on both databases): for
+    "at most one per ..." rules that NULLs or states would otherwise slip past."""
+    return Index(
+        name,
+        *columns,
+        unique=True,
+        postgresql_where=text(where),
+        sqlite_where=text(where),
     )

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Index, LargeBinary, String, text
+from sqlalchemy import Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.models.base import Base
+from portal.models.base import Base, unique_where
 
 
 class BlindIndexEntry(Base):
@@ -18,14 +18,8 @@ class BlindIndexEntry(Base):
         # owner_id too, so a look-up is answered from the index alone.
         Index("ix_blind_indexes_lookup", "kind", "index_key_id", "digest", "owner_id"),
         # Whole digests of unique values (account e-mails) cannot repeat under one key.
-        Index(
-            "uq_blind_indexes_unique",
-            "kind",
-            "index_key_id",
-            "digest",
-            unique=True,
-            postgresql_where=text("is_unique"),
-            sqlite_where=text("is_unique"),
+        unique_where(
+            "uq_blind_indexes_unique", "kind", "index_key_id", "digest", where="is_unique"
         ),
     )
 

@@ -5,24 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, LargeBinary, String, text
+from sqlalchemy import BigInteger, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.models.base import Base, utcnow
+from portal.models.base import Base, unique_where, utcnow
 
 
 class DataKey(Base):
     __tablename__ = "data_keys"
     __table_args__ = (
         # One primary key per owner: two workers creating one at once cannot both win.
-        Index(
-            "uq_data_keys_primary",
-            "owner_kind",
-            "owner_id",
-            unique=True,
-            postgresql_where=text("state = 'primary'"),
-            sqlite_where=text("state = 'primary'"),
-        ),
+        unique_where("uq_data_keys_primary", "owner_kind", "owner_id", where="state = 'primary'"),
         Index("ix_data_keys_owner", "owner_kind", "owner_id"),
     )
 

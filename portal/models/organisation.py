@@ -11,10 +11,18 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, false, text
+from sqlalchemy import ForeignKey, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, CreatedAt, Name, UUIDPrimaryKey, enum_column, utcnow
+from portal.models.base import (
+    Base,
+    CreatedAt,
+    Name,
+    UUIDPrimaryKey,
+    enum_column,
+    unique_where,
+    utcnow,
+)
 from portal.vocabulary import OrganisationType, SectorGroup
 
 if TYPE_CHECKING:
@@ -47,12 +55,8 @@ class OrganisationAuthority(Base):
     __tablename__ = "organisation_authorities"
     __table_args__ = (
         # At most one authority looks after an organisation's accounts.
-        Index(
-            "uq_organisation_authorities_manager",
-            "organisation_id",
-            unique=True,
-            postgresql_where=text("manages_accounts"),
-            sqlite_where=text("manages_accounts"),
+        unique_where(
+            "uq_organisation_authorities_manager", "organisation_id", where="manages_accounts"
         ),
     )
 

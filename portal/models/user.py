@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto.blind_index import BlindIndex, normalise_email
 from portal.crypto.fields import TEXT, OwnerSpec, encrypted
-from portal.models.base import Base, CreatedAt, UUIDPrimaryKey, enum_column
+from portal.models.base import Base, CreatedAt, UUIDPrimaryKey, enum_column, unique_where
 from portal.vocabulary import LabelledEnum, labels
 
 
@@ -112,23 +112,19 @@ class Membership(Base):
             "(authority_id IS NULL) <> (organisation_id IS NULL)", name="exactly_one_scope"
         ),
         # NULLs never collide in a unique constraint, so each scope gets a partial index.
-        Index(
+        unique_where(
             "uq_memberships_authority_role",
             "authority_id",
             "user_id",
             "role",
-            unique=True,
-            postgresql_where=text("authority_id IS NOT NULL"),
-            sqlite_where=text("authority_id IS NOT NULL"),
+            where="authority_id IS NOT NULL",
         ),
-        Index(
+        unique_where(
             "uq_memberships_organisation_role",
             "organisation_id",
             "user_id",
             "role",
-            unique=True,
-            postgresql_where=text("organisation_id IS NOT NULL"),
-            sqlite_where=text("organisation_id IS NOT NULL"),
+            where="organisation_id IS NOT NULL",
         ),
         Index("ix_memberships_user_id", "user_id"),
     )
