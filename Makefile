@@ -13,12 +13,13 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # Local development: plain http on 127.0.0.1, e-mails written to the log.
 DEV_ENV := PORTAL_ENV=development
 
-.PHONY: run test lint format install install-dev assets secrets migrate demo-data \
+.PHONY: run test bench lint format install install-dev assets secrets migrate demo-data \
         postgres clean help
 
 help:
 	@echo "make run    - set up everything and serve the portal on http://$(HOST):$(PORT)"
 	@echo "make test   - install what the tests need and run them (SQLite and PostgreSQL)"
+	@echo "make bench  - the benchmarks (figures for issue notes; several minutes)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make clean  - remove .venv, node_modules and built assets (keeps instance/)"
 
@@ -32,6 +33,12 @@ run: install assets secrets migrate demo-data
 
 test: install-dev assets postgres
 	$(BIN)/pytest
+
+# Printed figures, never pass/fail: see benchmarks/*.py for what each measures.
+bench: install-dev assets postgres
+	$(BIN)/python -m benchmarks.encryption_overhead
+	$(BIN)/python -m benchmarks.reencryption
+	$(BIN)/python -m benchmarks.blind_index_lookup
 
 lint: install-dev
 	$(BIN)/ruff check .
