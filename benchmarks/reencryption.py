@@ -167,6 +167,7 @@ def run(name: str, url: str) -> None:
         load(authority_id)
         manager = keystore.keys()
         manager.rotate(KeyOwner.authority(authority_id))
+        db.session.commit()
     port = free_port()
     server = serve(url, settings.keyring.to_json(), settings.secret_key, port)
     traffic = Traffic(port, RATE, seconds=12)

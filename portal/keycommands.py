@@ -16,6 +16,7 @@ keys.json to every instance; the second run makes it primary.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def keys_init(instance_path: Path | None) -> None:
 @click.option("--quick", is_flag=True, help="Count by key id only; do not open every value.")
 def keys_status(quick: bool) -> None:
     """Keys, what each protects, and how many values fail to decrypt (must be 0)."""
-    from portal import keystore
+    from portal import files, keystore
     from portal.crypto.rotation import column_status
     from portal.extensions import db
     from portal.models import BlindIndexEntry, DataKey
@@ -78,8 +79,13 @@ def keys_status(quick: bool) -> None:
     click.echo("Sealed values (table.column: key id = values)")
     failures = 0
     with db.engine.connect() as connection:
-        for sealed in keystore.sealed_columns():
-            status = column_status(connection, sealed, manager, open_values=not quick)
+        statuses = (
+            column_status(connection, sealed, manager, open_values=not quick)
+            for sealed in keystore.sealed_columns()
+        )
+        for status in itertools.chain(
+            statuses, [files.status(connection, manager, open_values=not quick)]
+        ):
             counts = ", ".join(f"{k} = {n}" for k, n in sorted(status.by_key.items())) or "none"
             click.echo(
                 f"  {status.label}: {counts}"
@@ -120,6 +126,7 @@ def keys_rotate(kind: str | None) -> None:
             new = manager.rotate(owner)
             click.echo(f"{owner}: new primary data key {new.id}")
         rewrapped = _rewrap_case_keys()
+        db.session.commit()  # all of it, or (on any error above) none of it
         click.echo(f"Case keys wrapped again under their authority's new key: {rewrapped}")
         click.echo("Now run `flask keys reencrypt` (it can run while the portal serves).")
         return
@@ -140,6 +147,7 @@ def _rewrap_case_keys() -> int:
 
 def _rotate_keyring_key(kind: str) -> None:
     from portal import keystore
+    from portal.extensions import db
 
     keys = keystore.keys()
     ring = keys.keyring
@@ -163,6 +171,7 @@ def _rotate_keyring_key(kind: str) -> None:
             if stored.wrapped_by == "kek":
                 keys.rewrap(stored)
                 count += 1
+        db.session.commit()
         done = f"{count} data key(s) wrapped again under it"
     else:
         done = f"{keystore.reindex()} record(s) indexed under every index key"
@@ -189,7 +198,7 @@ def _save(ring: Keyring) -> None:
 def keys_reencrypt(batch: int, limit: int | None) -> None:
     """Move every sealed value onto its owner's primary key, while the portal serves.
     Safe to interrupt and run again."""
-    from portal import keystore
+    from portal import files, keystore
     from portal.crypto.rotation import by_table, reencrypt
     from portal.extensions import db
 
@@ -211,6 +220,17 @@ def keys_reencrypt(batch: int, limit: int | None) -> None:
             if remaining <= 0:
                 click.echo("Stopped at the limit; run again to continue.")
                 break
+    else:
+        progress = files.reencrypt(db.engine, manager, limit=remaining)
+        click.echo(
+            f"{progress.label}: {progress.reencrypted} file(s) re-encrypted of "
+            f"{progress.scanned} read"
+            + (f", {progress.retried} moved meanwhile" if progress.retried else "")
+        )
+        for failure in progress.failures[:5]:
+            click.echo(f"  {failure}", err=True)
+        problems += len(progress.failures)
+    db.session.commit()  # a primary key made on the way, if an owner had none
     if problems:
         sys.exit(1)
 
@@ -221,7 +241,7 @@ def keys_reencrypt(batch: int, limit: int | None) -> None:
 @click.option("--index", type=int, default=None, help="An index key that is not primary.")
 def keys_retire(data_key: int | None, kek: int | None, index: int | None) -> None:
     """Forget a key that nothing depends on any more. Refuses otherwise."""
-    from portal import keystore
+    from portal import files, keystore
     from portal.crypto.rotation import column_status
     from portal.extensions import db
 
@@ -231,9 +251,12 @@ def keys_retire(data_key: int | None, kek: int | None, index: int | None) -> Non
         if stored is None or stored.state != "decrypt_only":
             raise click.ClickException(f"data key {data_key} is not a decrypt-only key")
         with db.engine.connect() as connection:
-            using = sum(
-                column_status(connection, sealed, manager, open_values=False).by_key[data_key]
-                for sealed in keystore.sealed_columns()
+            using = (
+                sum(
+                    column_status(connection, sealed, manager, open_values=False).by_key[data_key]
+                    for sealed in keystore.sealed_columns()
+                )
+                + files.status(connection, manager, open_values=False).by_key[data_key]
             )
         children = [
             k
@@ -247,6 +270,7 @@ def keys_retire(data_key: int | None, kek: int | None, index: int | None) -> Non
             )
         manager.destroy(data_key)  # the wrapped material is deleted
         manager.store.set_state(data_key, "retired")
+        db.session.commit()
         click.echo(f"Data key {data_key} retired: its material is gone")
     for kind, key_id in (("kek", kek), ("index", index)):
         if key_id is None:

@@ -2,8 +2,11 @@
 the key manager of the running app, and the session hooks that seal values and keep
 the blind indexes as rows are written.
 
-Key rows are read and written on their own short transactions (the engine, not the ORM
-session), so creating an owner's first key never depends on the request's unit of work.
+Key rows are read and written in the caller's transaction (the ORM session's): a case's
+key is created, and destroyed, together with the case's data, and on SQLite nothing
+waits for a second connection while the session holds the write lock. A key made in a
+transaction that then rolls back is dropped from the manager's cache, so nothing is
+ever sealed under a key that does not exist.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import contextlib
 import functools
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
 from flask import Flask, abort, current_app, request
@@ -28,7 +32,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from portal.crypto import fields
@@ -50,74 +56,91 @@ INDEX = cast(Table, BlindIndexEntry.__table__)
 
 
 class DatabaseKeyStore:
-    """Data keys in the ``data_keys`` table. ``engine_provider`` gives anything with
-    ``connect()`` and ``begin()``: the app's engine, or (in a migration) one connection."""
+    """Data keys in the ``data_keys`` table, on the connection ``connection_provider``
+    gives: the session's (the app), or a migration's own. Nothing here commits: the
+    caller's transaction does, or undoes, it all. ``on_add`` hears of each new key."""
 
-    def __init__(self, engine_provider: Any) -> None:
-        self._engine = engine_provider
+    def __init__(
+        self,
+        connection_provider: Callable[[], Connection],
+        on_add: Callable[[StoredKey], None] = lambda key: None,
+    ) -> None:
+        self._connection = connection_provider
+        self._on_add = on_add
 
     def get(self, key_id: int) -> StoredKey | None:
-        with self._engine().connect() as connection:
-            row = connection.execute(select(KEYS).where(KEYS.c.id == key_id)).first()
+        row = self._connection().execute(select(KEYS).where(KEYS.c.id == key_id)).first()
         return _stored(row) if row else None
 
     def primary(self, owner: KeyOwner) -> StoredKey | None:
-        with self._engine().connect() as connection:
-            row = connection.execute(
+        row = (
+            self._connection()
+            .execute(
                 select(KEYS).where(
                     KEYS.c.owner_kind == owner.kind,
                     KEYS.c.owner_id == owner.id,
                     KEYS.c.state == "primary",
                 )
-            ).first()
+            )
+            .first()
+        )
         return _stored(row) if row else None
 
     def add(self, key: StoredKey) -> None:
-        try:
-            with self._engine().begin() as connection:
-                connection.execute(
-                    insert(KEYS).values(
-                        id=key.id,
-                        owner_kind=key.owner.kind,
-                        owner_id=key.owner.id,
-                        owner_authority_id=key.owner.authority_id,
-                        wrapped_by=key.wrapped_by,
-                        wrapper_id=key.wrapper_id,
-                        wrapped=key.wrapped,
-                        sentinel=key.sentinel,
-                        state=key.state,
-                        created_at=utcnow(),
-                    )
-                )
-        except IntegrityError:
-            raise KeyConflictError(str(key.owner)) from None
+        """Insert, unless the owner already has a primary key (another process made one
+        a moment ago): then KeyConflictError, and the transaction is unharmed."""
+        connection = self._connection()
+        values = {
+            "id": key.id,
+            "owner_kind": key.owner.kind,
+            "owner_id": key.owner.id,
+            "owner_authority_id": key.owner.authority_id,
+            "wrapped_by": key.wrapped_by,
+            "wrapper_id": key.wrapper_id,
+            "wrapped": key.wrapped,
+            "sentinel": key.sentinel,
+            "state": key.state,
+            "created_at": utcnow(),
+        }
+        insert_or_skip = (
+            _insert_for(connection)(KEYS)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(KEYS.c.id)
+        )
+        if connection.execute(insert_or_skip).first() is None:
+            raise KeyConflictError(str(key.owner))
+        self._on_add(key)
 
     def set_state(self, key_id: int, state: str) -> None:
-        with self._engine().begin() as connection:
-            connection.execute(update(KEYS).where(KEYS.c.id == key_id).values(state=state))
+        self._connection().execute(update(KEYS).where(KEYS.c.id == key_id).values(state=state))
 
     def rewrap(self, key_id: int, wrapped_by: str, wrapper_id: int, wrapped: bytes) -> None:
-        with self._engine().begin() as connection:
-            connection.execute(
-                update(KEYS)
-                .where(KEYS.c.id == key_id)
-                .values(wrapped_by=wrapped_by, wrapper_id=wrapper_id, wrapped=wrapped)
-            )
+        self._connection().execute(
+            update(KEYS)
+            .where(KEYS.c.id == key_id)
+            .values(wrapped_by=wrapped_by, wrapper_id=wrapper_id, wrapped=wrapped)
+        )
 
     def destroy(self, key_id: int) -> None:
-        with self._engine().begin() as connection:
-            connection.execute(
-                update(KEYS)
-                .where(KEYS.c.id == key_id)
-                .values(state="destroyed", wrapped=None, sentinel=None, destroyed_at=utcnow())
-            )
+        self._connection().execute(
+            update(KEYS)
+            .where(KEYS.c.id == key_id)
+            .values(state="destroyed", wrapped=None, sentinel=None, destroyed_at=utcnow())
+        )
 
     def all(self, states: Iterable[str]) -> list[StoredKey]:
-        with self._engine().connect() as connection:
-            rows = connection.execute(
-                select(KEYS).where(KEYS.c.state.in_(list(states))).order_by(KEYS.c.created_at)
-            ).all()
+        rows = (
+            self._connection()
+            .execute(select(KEYS).where(KEYS.c.state.in_(list(states))).order_by(KEYS.c.created_at))
+            .all()
+        )
         return [_stored(row) for row in rows]
+
+
+def _insert_for(connection: Connection) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (both databases do)."""
+    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
 def _stored(row: Any) -> StoredKey:
@@ -145,7 +168,8 @@ def keyring() -> Keyring:
 
 
 def init_app(app: Flask, ring: Keyring) -> None:
-    app.extensions[EXTENSION] = KeyManager(ring, DatabaseKeyStore(lambda: db.engine))
+    store = DatabaseKeyStore(_key_connection, on_add=_remember_new_key)
+    app.extensions[EXTENSION] = KeyManager(ring, store)
     fields.configure(keys)
     for identifier, listener in SESSION_LISTENERS:
         if not event.contains(Session, identifier, listener):
@@ -260,10 +284,57 @@ def _forget_pending_index_work(session: Session, previous_transaction: Any) -> N
     session.info.pop(REINDEX, None)
 
 
+NEW_KEYS = "portal.new_keys"
+# A connection with its own transaction that values are being sealed for (see
+# keys_written_with), and the keys made on it.
+_BORROWED: ContextVar[tuple[Connection, list[StoredKey]] | None] = ContextVar(
+    "portal_keys_connection", default=None
+)
+
+
+def _key_connection() -> Connection:
+    borrowed = _BORROWED.get()
+    return borrowed[0] if borrowed else db.session.connection()
+
+
+@contextlib.contextmanager
+def keys_written_with(connection: Connection) -> Iterator[None]:
+    """For code that writes sealed values on a connection of its own rather than the
+    session's (the session store): a key made meanwhile goes in that connection's
+    transaction, with the values it seals. On SQLite the session could not write it
+    anyway while this connection holds the lock."""
+    made: list[StoredKey] = []
+    token = _BORROWED.set((connection, made))
+    try:
+        yield
+    finally:
+        _BORROWED.reset(token)
+        for key in made:  # read again once committed; gone if not
+            keys().forget_key(key)
+
+
+def _remember_new_key(key: StoredKey) -> None:
+    borrowed = _BORROWED.get()
+    if borrowed:
+        borrowed[1].append(key)
+    else:
+        db.session.info.setdefault(NEW_KEYS, []).append((keys(), key))
+
+
+def _forget_new_keys(session: Session, transaction: Any) -> None:
+    """When the transaction that made keys ends, the manager forgets them: committed,
+    they are read again from the database; rolled back, they never existed."""
+    if transaction.parent is not None:
+        return
+    for manager, key in session.info.pop(NEW_KEYS, []):
+        manager.forget_key(key)
+
+
 SESSION_LISTENERS = (
     ("before_flush", _seal_before_flush),
     ("after_flush", _index_after_flush),
     ("after_soft_rollback", _forget_pending_index_work),
+    ("after_transaction_end", _forget_new_keys),
 )
 
 
@@ -354,20 +425,6 @@ def _params(digests: Sequence[tuple[int, bytes]]) -> dict[str, Any]:
         params[f"key_{n}"] = key_id
         params[f"digest_{n}"] = digest
     return params
-
-
-class OneConnection:
-    """``connect()`` and ``begin()`` on a connection already in a transaction: lets a
-    migration use the key store inside its own transaction."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-
-    def connect(self) -> Any:
-        return contextlib.nullcontext(self.connection)
-
-    def begin(self) -> Any:
-        return contextlib.nullcontext(self.connection)
 
 
 def sealed_columns() -> list[SealedColumn]:

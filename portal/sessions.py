@@ -165,7 +165,7 @@ class DatabaseSessionInterface(SessionInterface):
     # The three writes, each in its own short transaction.
 
     def _insert(self, session: ServerSession, token: str, now: datetime) -> None:
-        with db.engine.begin() as connection:
+        with db.engine.begin() as connection, keystore.keys_written_with(connection):
             connection.execute(
                 insert(SESSIONS).values(
                     token_hash=hash_token(token),
@@ -178,7 +178,7 @@ class DatabaseSessionInterface(SessionInterface):
 
     def _update(self, session: ServerSession, token: str, now: datetime) -> None:
         table = SESSIONS
-        with db.engine.begin() as connection:
+        with db.engine.begin() as connection, keystore.keys_written_with(connection):
             connection.execute(
                 update(table)
                 .where(table.c.token_hash == hash_token(token))

@@ -44,3 +44,32 @@ def test_an_organisation_has_at_most_one_account_manager(app: Flask) -> None:
         )
         with pytest.raises(IntegrityError):
             db.session.commit()
+
+
+def test_personal_fields_are_sealed_when_upgrading_from_clear_text(make_app: object) -> None:
+    """A database from before encryption: its names and addresses are in clear. The
+    upgrade seals them (and indexes the e-mail addresses); a downgrade opens them again."""
+    from sqlalchemy import text
+
+    from portal.auth.service import user_by_email
+    from portal.models import Role, User
+    from tests.factories import make_account, make_authority
+
+    scratch = make_app()  # type: ignore[operator]
+    account = make_account(
+        scratch, Role.LADO, authority_id=make_authority(scratch), full_name="Clear Person"
+    )
+    with scratch.app_context():
+        flask_migrate.downgrade(revision="df38b0173cdd")  # the last clear-text schema
+        names = db.session.execute(text("SELECT full_name FROM users")).scalars().all()
+        assert "Clear Person" in names
+        db.session.commit()
+        flask_migrate.upgrade()
+        raw = db.session.execute(text("SELECT full_name FROM users")).scalars().all()
+        assert all(isinstance(value, bytes | memoryview) for value in raw)
+        assert b"Clear Person" not in b"".join(bytes(value) for value in raw)
+        db.session.commit()
+        user = db.session.get(User, account.id)
+        assert user
+        assert user.full_name == "Clear Person"
+        assert user_by_email(account.email) is not None

@@ -20,7 +20,7 @@ from flask import current_app
 from portal.config import SETTINGS_EXTENSION
 from portal.crypto.blind_index import BlindIndex, normalise_email
 from portal.crypto.keys import KeyManager, KeyOwner
-from portal.keystore import DatabaseKeyStore, OneConnection, write_entries
+from portal.keystore import DatabaseKeyStore, write_entries
 
 
 # revision identifiers, used by Alembic.
@@ -44,7 +44,7 @@ EMAIL_INDEX = BlindIndex("user.email", ("email",), (normalise_email,), unique=Tr
 
 def _manager(connection):
     keyring = current_app.extensions[SETTINGS_EXTENSION].keyring
-    return KeyManager(keyring, DatabaseKeyStore(lambda: OneConnection(connection)))
+    return KeyManager(keyring, DatabaseKeyStore(lambda: connection))
 
 
 def _tables():

@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from portal.crypto import envelope
+from portal.crypto import envelope, stream
 from portal.crypto.envelope import DecryptionError, Where, _say
 from portal.crypto.keyring import KEY_BYTES, Keyring, KeyringError
 
@@ -156,9 +156,32 @@ class KeyManager:
             lambda key_id: self._cipher(key_id, table, column, where), blob, bound_to, where
         )
 
+    def seal_stream(
+        self, owner: KeyOwner, table: str, column: str, row_id: object, chunks: Iterable[bytes]
+    ) -> tuple[int, Iterator[bytes]]:
+        """A file sealed in chunks under the owner's primary key: the key id, and the
+        sealed parts (header first) as the chunks are read."""
+        key_id, cipher = self.sealing_key(owner, table, column)
+        bound_to = envelope.context(table, column, row_id)
+        return key_id, stream.seal_stream(cipher, key_id, chunks, bound_to)
+
+    def open_stream(
+        self, table: str, column: str, row_id: object, sealed: Iterable[bytes]
+    ) -> Iterator[bytes]:
+        """The plaintext of a sealed file, chunk by chunk; DecryptionError naming where
+        at the first part that does not authenticate."""
+        where = f"{table}.{column} of row {row_id}"
+        return stream.open_stream(
+            lambda key_id: self._cipher(key_id, table, column, where),
+            sealed,
+            envelope.context(table, column, row_id),
+            where,
+        )
+
     # Keys
 
     def primary_key_id(self, owner: KeyOwner) -> int:
+        """The owner's primary key, made now if it has none (its first sealed value)."""
         now = self.clock()
         cached = self._primaries.get(owner)
         if cached and cached[0] > now:
@@ -166,6 +189,15 @@ class KeyManager:
         stored = self.store.primary(owner) or self._create(owner)
         self._primaries[owner] = (now + self.primary_ttl, stored.id)
         return stored.id
+
+    def existing_primary_key_id(self, owner: KeyOwner) -> int | None:
+        """The owner's primary key, or None: for re-encryption, which moves values to
+        keys that exist and never makes one (an owner whose key was destroyed has none)."""
+        cached = self._primaries.get(owner)
+        if cached and cached[0] > self.clock():
+            return cached[1]
+        stored = self.store.primary(owner)
+        return None if stored is None else self.primary_key_id(owner)
 
     def _create(self, owner: KeyOwner) -> StoredKey:
         """A new primary data key for the owner (or the one another process just made)."""
@@ -285,6 +317,13 @@ class KeyManager:
         with self._lock:
             self._keys.pop(key_id, None)
         self._primaries = {o: v for o, v in self._primaries.items() if v[1] != key_id}
+
+    def forget_key(self, key: StoredKey) -> None:
+        """Drop one key from the caches (its transaction ended; see the key store)."""
+        with self._lock:
+            self._keys.pop(key.id, None)
+            if self._primaries.get(key.owner, (0.0, None))[1] == key.id:
+                del self._primaries[key.owner]
 
     def forget_cache(self) -> None:
         with self._lock:

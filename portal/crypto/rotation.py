@@ -129,7 +129,7 @@ def reencrypt(
         if not rows:
             break
         changes = []
-        owners: dict[tuple[Any, ...], tuple[KeyOwner, int]] = {}
+        owners: dict[tuple[Any, ...], tuple[KeyOwner, int | None]] = {}
         for row in rows:
             progress.scanned += 1
             change = _resealed(columns, manager, row, progress, owners)
@@ -153,7 +153,7 @@ def _resealed(
     manager: KeyManager,
     row: Any,
     progress: Progress,
-    owners: dict[tuple[Any, ...], tuple[KeyOwner, int]],
+    owners: dict[tuple[Any, ...], tuple[KeyOwner, int | None]],
 ) -> _Change | None:
     row_id = row[0]
     first = columns[0]
@@ -161,8 +161,11 @@ def _resealed(
     raw_owner = tuple(row[len(columns) + 1 :])
     if raw_owner not in owners:
         owner = first.owner.owner(row)
-        owners[raw_owner] = (owner, manager.primary_key_id(owner))
+        owners[raw_owner] = (owner, manager.existing_primary_key_id(owner))
     owner, primary = owners[raw_owner]
+    if primary is None:
+        progress.failures.append(f"{first.logical_table} row {row_id}: {owner} has no key")
+        return None
     row_key = str(row_id)
     row_context = row_key.encode()
     change = _Change(row_id, {}, {})

@@ -50,16 +50,21 @@ def seal_stream(
         nonce = prefix + struct.pack(">I", index)
         return cipher.encrypt(nonce, piece, _associated(header, bound_to, index, last))
 
-    buffer = b""
+    # Parts of any size come in; chunk_size pieces go out. A piece is sealed only once more
+    # data follows it, since only then is it certain not to be the last.
+    buffer = bytearray()
+    start = 0  # of the unsealed data in buffer (cheaper than cutting the front off)
     index = 0
     for part in chunks:
         buffer += part
-        # Strictly more than a chunk: only then is it certain this chunk is not the last.
-        while len(buffer) > chunk_size:
-            yield sealed(buffer[:chunk_size], index, last=False)
-            buffer = buffer[chunk_size:]
+        while len(buffer) - start > chunk_size:
+            yield sealed(bytes(buffer[start : start + chunk_size]), index, last=False)
+            start += chunk_size
             index += 1
-    yield sealed(buffer, index, last=True)
+        if start:
+            del buffer[:start]
+            start = 0
+    yield sealed(bytes(buffer[start:]), index, last=True)
 
 
 def key_id_of_stream(header: bytes) -> int:

@@ -13,6 +13,7 @@ from portal.models.invitation import Invitation, PasswordReset
 from portal.models.organisation import Organisation, OrganisationAuthority
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.sign_in_attempt import SignInAttempt, ThrottleKey
+from portal.models.stored_file import StoredFile, StoredFileChunk
 from portal.models.user import (
     AUTHORITY_ROLES,
     ORGANISATION_ROLES,
@@ -42,6 +43,8 @@ __all__ = [
     "RecoveryCode",
     "Role",
     "SignInAttempt",
+    "StoredFile",
+    "StoredFileChunk",
     "ThrottleKey",
     "User",
     "WebSession",
