@@ -80,6 +80,10 @@ def load(authority_id: uuid.UUID, people: list[tuple[uuid.UUID, str, datetime.da
     manager = keystore.keys()
     owner = KeyOwner.authority(authority_id)
     ring = keystore.keyring()
+    # The authority's key exists before its data, as it would in the portal: made and
+    # committed now, not inside the bulk load's own transactions.
+    manager.primary_key_id(owner)
+    db.session.commit()
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()

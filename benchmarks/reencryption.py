@@ -65,6 +65,10 @@ def load(authority_id: uuid.UUID) -> None:
     manager = keystore.keys()
     owner = KeyOwner.authority(authority_id)
     table = cast(Table, SealedRecord.__table__)
+    # The authority's key exists before its data, as it would in the portal: made and
+    # committed now, not inside the bulk load's own transactions.
+    manager.primary_key_id(owner)
+    db.session.commit()
     for start in range(0, ROWS, 2000):
         rows = []
         for number in range(start, min(start + 2000, ROWS)):

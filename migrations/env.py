@@ -3,6 +3,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import event
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -104,16 +105,35 @@ def run_migrations_online():
             # are checked again once the migration is done.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()  # end the transaction the PRAGMA began; alembic starts its own
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-
-        with context.begin_transaction():
-            context.run_migrations()
+            # SQLite can roll back DDL, but the sqlite3 module commits before each DDL
+            # statement on its own. Take the transaction over, so that a migration that
+            # fails half way leaves the database as it was.
+            driver = connection.connection.driver_connection
+            driver.isolation_level = None
+            event.listen(connection, "begin", _begin_sqlite)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            transactional_ddl=True,
+            **conf_args,
+        )
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                event.remove(connection, "begin", _begin_sqlite)
+                driver.isolation_level = ""  # the sqlite3 module's default, for the pool
         if sqlite:
             problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
             if problems:
                 raise RuntimeError(f"the migration broke foreign keys: {problems[:5]}")
+
+
+def _begin_sqlite(connection):
+    connection.exec_driver_sql("BEGIN")
 
 
 if context.is_offline_mode():

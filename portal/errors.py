@@ -31,7 +31,16 @@ def _page(code: int) -> ResponseReturnValue:
     return render_template(PAGES[code]), code
 
 
+def _discard_unfinished_work() -> None:
+    """A view that stopped part way may have written without committing: undo it now,
+    not at teardown, so that (on SQLite) its lock does not hold up the session row
+    written on the way out."""
+    with contextlib.suppress(DBAPIError):
+        db.session.rollback()
+
+
 def http_error(error: HTTPException) -> ResponseReturnValue:
+    _discard_unfinished_work()
     code = error.code or 500
     if code == 503:
         return _unavailable_page()
@@ -44,8 +53,7 @@ def form_expired(error: CSRFError) -> ResponseReturnValue:
 
 def database_unavailable(error: Exception) -> ResponseReturnValue:
     log.error("Database unavailable: %s", type(error).__name__)
-    with contextlib.suppress(DBAPIError):  # the connection is gone; the pool replaces it
-        db.session.rollback()
+    _discard_unfinished_work()  # the connection is gone; the pool replaces it
     return _unavailable_page()
 
 
@@ -58,6 +66,7 @@ def internal_error(error: InternalServerError) -> ResponseReturnValue:
     # OperationalError handler: show the same 503 for an unreachable database.
     if isinstance(error.original_exception, OperationalError):
         return database_unavailable(error.original_exception)
+    _discard_unfinished_work()
     return _page(500)
 
 

@@ -8,13 +8,14 @@ held in memory while storing or reading.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import Any
+from typing import IO, Any, cast
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from portal import keystore
 from portal.crypto.envelope import DecryptionError
@@ -70,6 +71,21 @@ def read(file: StoredFile) -> Iterator[bytes]:
     """The plaintext, chunk by chunk, each checked before it is given out: a damaged
     file raises DecryptionError (naming the row) at its first bad chunk."""
     return keystore.keys().open_stream(TABLE, COLUMN, file.id, _parts(db.session, file.id))
+
+
+def open_verified(file: StoredFile) -> IO[bytes]:
+    """The whole plaintext in a temporary file (in memory up to 1 MiB), every chunk
+    checked: for a download, which must not send half a file and then fail. Close it
+    when done; it is deleted then."""
+    spooled = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 (returned)
+    try:
+        for chunk in read(file):
+            spooled.write(chunk)
+    except BaseException:
+        spooled.close()
+        raise
+    spooled.seek(0)
+    return cast(IO[bytes], spooled)
 
 
 def delete_file(file: StoredFile) -> None:
@@ -177,6 +193,8 @@ def reencrypt(
                 progress.reencrypted += 1
             else:
                 progress.retried += 1
+        except IntegrityError:  # deleted as it was re-sealed (SQLite cannot lock the row)
+            progress.retried += 1
         except DecryptionError as error:
             progress.failures.append(str(error))
     return progress

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from portal.cli import instance_path_option
 from portal.config import current_settings, default_instance_path
 from portal.crypto.keyring import Keyring
+from portal.crypto.keys import StoredKey
 
 keys_cli = AppGroup("keys", help="The encryption keyring and data keys.")
 
@@ -96,7 +97,9 @@ def keys_status(quick: bool) -> None:
             failures += status.failures
     click.echo("Blind index entries (index key id = entries)")
     entries = db.session.execute(
-        select(BlindIndexEntry.index_key_id, func.count()).group_by(BlindIndexEntry.index_key_id)
+        select(BlindIndexEntry.index_key_id, func.count())
+        .where(BlindIndexEntry.kind != keystore.INDEX_KEY_CHECK)
+        .group_by(BlindIndexEntry.index_key_id)
     ).all()
     click.echo("  " + (", ".join(f"{k} = {n}" for k, n in entries) or "none"))
     if failures:
@@ -131,6 +134,27 @@ def keys_rotate(kind: str | None) -> None:
         click.echo("Now run `flask keys reencrypt` (it can run while the portal serves).")
         return
     _rotate_keyring_key(kind)
+
+
+def _refuse_if_recently_primary(stored: StoredKey, primary_ttl: float) -> None:
+    """Other processes go on sealing with a key for up to primary_ttl seconds after it
+    stops being primary (their caches): retiring it sooner could strand those values."""
+    from portal.extensions import db
+    from portal.models import DataKey, utcnow
+
+    successor_made = db.session.scalar(
+        select(DataKey.created_at).where(
+            DataKey.owner_kind == stored.owner.kind,
+            DataKey.owner_id == stored.owner.id,
+            DataKey.state == "primary",
+        )
+    )
+    wait = 2 * primary_ttl
+    if successor_made is not None and (utcnow() - successor_made).total_seconds() < wait:
+        raise click.ClickException(
+            f"data key {stored.id} was primary until less than {wait:.0f} seconds ago and "
+            "may still be in use: run `flask keys reencrypt` again, then retire it"
+        )
 
 
 def _rewrap_case_keys() -> int:
@@ -184,10 +208,16 @@ def _rotate_keyring_key(kind: str) -> None:
 def _save(ring: Keyring) -> None:
     from portal.crypto import keyring
 
-    path = current_settings().keyring_path
+    settings = current_settings()
+    path = settings.keyring_path
     if path is None:
-        click.echo("The keyring comes from PORTAL_KEYS: set it to this, on every instance:")
-        click.echo(ring.to_json())
+        # Keys never go to the terminal (scroll-back, CI logs): to a 0600 file instead.
+        pending = settings.instance_path / "keys.pending.json"
+        keyring.write(ring, pending)
+        click.echo(
+            f"The keyring comes from PORTAL_KEYS: the new keyring is in {pending} (mode "
+            "0600). Put it in PORTAL_KEYS on every instance, then delete the file."
+        )
         return
     keyring.write(ring, path)
 
@@ -203,10 +233,15 @@ def keys_reencrypt(batch: int, limit: int | None) -> None:
     from portal.extensions import db
 
     manager = keystore.keys()
+    rewrapped = _rewrap_case_keys()
+    db.session.commit()
+    if rewrapped:
+        click.echo(f"Case keys wrapped again under their authority's primary key: {rewrapped}")
     remaining = limit
     problems = 0
     for columns in by_table(keystore.sealed_columns()):
         progress = reencrypt(db.engine, columns, manager, batch=batch, limit=remaining)
+        db.session.commit()  # ends the transaction its key look-ups read in
         click.echo(
             f"{progress.label}: {progress.reencrypted} value(s) re-encrypted in "
             f"{progress.scanned} row(s) read"
@@ -230,7 +265,7 @@ def keys_reencrypt(batch: int, limit: int | None) -> None:
         for failure in progress.failures[:5]:
             click.echo(f"  {failure}", err=True)
         problems += len(progress.failures)
-    db.session.commit()  # a primary key made on the way, if an owner had none
+    db.session.commit()
     if problems:
         sys.exit(1)
 
@@ -266,8 +301,9 @@ def keys_retire(data_key: int | None, kek: int | None, index: int | None) -> Non
         if using or children:
             raise click.ClickException(
                 f"data key {data_key} still protects {using} value(s) and {len(children)} "
-                "key(s): run `flask keys reencrypt` (and `flask keys rotate`) first"
+                "key(s): run `flask keys reencrypt` first"
             )
+        _refuse_if_recently_primary(stored, manager.primary_ttl)
         manager.destroy(data_key)  # the wrapped material is deleted
         manager.store.set_state(data_key, "retired")
         db.session.commit()

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import hmac
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,12 +37,19 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from portal.crypto import fields
 from portal.crypto.blind_index import BlindIndex
 from portal.crypto.keyring import Keyring, KeyringError
-from portal.crypto.keys import KeyConflictError, KeyManager, KeyOwner, StoredKey
+from portal.crypto.keys import (
+    DEPLOYMENT_ID,
+    KeyConflictError,
+    KeyManager,
+    KeyOwner,
+    StoredKey,
+    UnitOfWork,
+)
 from portal.crypto.rotation import SealedColumn
 from portal.extensions import db
 from portal.models import Base, BlindIndexEntry, DataKey, WebSession, utcnow
@@ -58,15 +67,13 @@ INDEX = cast(Table, BlindIndexEntry.__table__)
 class DatabaseKeyStore:
     """Data keys in the ``data_keys`` table, on the connection ``connection_provider``
     gives: the session's (the app), or a migration's own. Nothing here commits: the
-    caller's transaction does, or undoes, it all. ``on_add`` hears of each new key."""
+    caller's transaction does, or undoes, it all."""
 
     def __init__(
         self,
         connection_provider: Callable[[], Connection],
-        on_add: Callable[[StoredKey], None] = lambda key: None,
     ) -> None:
         self._connection = connection_provider
-        self._on_add = on_add
 
     def get(self, key_id: int) -> StoredKey | None:
         row = self._connection().execute(select(KEYS).where(KEYS.c.id == key_id)).first()
@@ -110,7 +117,6 @@ class DatabaseKeyStore:
         )
         if connection.execute(insert_or_skip).first() is None:
             raise KeyConflictError(str(key.owner))
-        self._on_add(key)
 
     def set_state(self, key_id: int, state: str) -> None:
         self._connection().execute(update(KEYS).where(KEYS.c.id == key_id).values(state=state))
@@ -168,12 +174,15 @@ def keyring() -> Keyring:
 
 
 def init_app(app: Flask, ring: Keyring) -> None:
-    store = DatabaseKeyStore(_key_connection, on_add=_remember_new_key)
-    app.extensions[EXTENSION] = KeyManager(ring, store)
+    app.extensions[EXTENSION] = KeyManager(
+        ring, DatabaseKeyStore(_key_connection), unit_of_work=_unit_of_work
+    )
     fields.configure(keys)
     for identifier, listener in SESSION_LISTENERS:
         if not event.contains(Session, identifier, listener):
             event.listen(Session, identifier, listener)
+    if not event.contains(Mapper, "after_delete", _drop_entries_of_deleted_row):
+        event.listen(Mapper, "after_delete", _drop_entries_of_deleted_row)
 
 
 def verify_keys(app: Flask) -> int | None:
@@ -183,11 +192,48 @@ def verify_keys(app: Flask) -> int | None:
     with app.app_context():
         try:
             checked = keys().verify()
+            check_index_keys()
         except (OperationalError, ProgrammingError):
             db.session.rollback()
             return None
     app.extensions[VERIFIED] = True
     return checked
+
+
+INDEX_KEY_CHECK = "index-key-check"
+
+
+def check_index_keys() -> None:
+    """Each index key leaves a check value (its HMAC of a constant) the first time it is
+    used; later starts compare. A keyring with the wrong index key would otherwise start
+    and quietly find no one. KeyringError if one differs."""
+    ring = keyring()
+    connection = db.session.connection()
+    for key in ring.index:
+        expected = hmac.new(key.material, b"portal index key check", hashlib.sha256).digest()
+        connection.execute(
+            _insert_for(connection)(INDEX)
+            .values(
+                kind=INDEX_KEY_CHECK,
+                owner_id=DEPLOYMENT_ID,
+                index_key_id=key.id,
+                digest=expected,
+                is_unique=False,
+            )
+            .on_conflict_do_nothing()
+        )
+        stored = connection.execute(
+            select(INDEX.c.digest).where(
+                INDEX.c.kind == INDEX_KEY_CHECK, INDEX.c.index_key_id == key.id
+            )
+        ).scalar_one()
+        if not hmac.compare_digest(bytes(stored), expected):
+            db.session.rollback()
+            raise KeyringError(
+                f"index key {key.id} in the keyring is not the one the database was "
+                "indexed with. Is this the deployment's keys.json?"
+            )
+    db.session.commit()
 
 
 def keys_verified() -> bool:
@@ -228,6 +274,12 @@ def _seal_before_flush(session: Session, flush_context: Any, instances: Any) -> 
             continue
         if getattr(obj, "id", None) is None:
             obj.id = uuid.uuid4()  # values are bound to their row: the id comes first
+        # A new row's values are sealed in this transaction: any sealed before (by a
+        # flush that was rolled back) may be under a key that is gone. A row that moves
+        # to another owner moves to that owner's key.
+        if obj in session.new or _owner_changed(obj):
+            for field in encrypted:
+                field.make_pending(obj)
         manager = manager or keys()
         changed = {field.name for field in encrypted if field.seal_pending(obj, manager)}
         indexes = [
@@ -237,9 +289,19 @@ def _seal_before_flush(session: Session, flush_context: Any, instances: Any) -> 
         ]
         if indexes:
             session.info.setdefault(REINDEX, []).append((obj, indexes))
-    for obj in session.deleted:
-        if getattr(type(obj), "__blind_indexes__", ()):
-            session.info.setdefault(REINDEX, []).append((obj, None))
+
+
+def _owner_changed(obj: Any) -> bool:
+    state = inspect(obj)
+    return any(
+        state.attrs[name].history.has_changes() for name in fields.owner_spec(type(obj)).attributes
+    )
+
+
+def _drop_entries_of_deleted_row(mapper: Any, connection: Connection, target: Any) -> None:
+    """Every ORM delete, cascades included: a deleted row's index entries go with it."""
+    if getattr(type(target), "__blind_indexes__", ()):
+        connection.execute(delete(INDEX).where(INDEX.c.owner_id == target.id))
 
 
 def _index_after_flush(session: Session, flush_context: Any) -> None:
@@ -249,9 +311,6 @@ def _index_after_flush(session: Session, flush_context: Any) -> None:
     ring = keyring()
     connection = session.connection()
     for obj, indexes in work:
-        if indexes is None:  # deleted: its entries go too
-            connection.execute(delete(INDEX).where(INDEX.c.owner_id == obj.id))
-            continue
         for index in indexes:
             write_entries(connection, ring, index, obj.id, [getattr(obj, f) for f in index.fields])
 
@@ -284,17 +343,30 @@ def _forget_pending_index_work(session: Session, previous_transaction: Any) -> N
     session.info.pop(REINDEX, None)
 
 
-NEW_KEYS = "portal.new_keys"
-# A connection with its own transaction that values are being sealed for (see
-# keys_written_with), and the keys made on it.
-_BORROWED: ContextVar[tuple[Connection, list[StoredKey]] | None] = ContextVar(
+# A connection with a transaction of its own that values are being sealed for (see
+# keys_written_with), and that transaction's keys.
+_BORROWED: ContextVar[tuple[Connection, UnitOfWork] | None] = ContextVar(
     "portal_keys_connection", default=None
 )
+UNIT_OF_WORK = "portal.keys_unit_of_work"
 
 
 def _key_connection() -> Connection:
     borrowed = _BORROWED.get()
     return borrowed[0] if borrowed else db.session.connection()
+
+
+def _unit_of_work() -> UnitOfWork:
+    """The keys made in the current transaction: the borrowed connection's, else the
+    session's (kept in its info until its transaction ends)."""
+    borrowed = _BORROWED.get()
+    if borrowed:
+        return borrowed[1]
+    info = db.session().info
+    work = info.get(UNIT_OF_WORK)
+    if work is None:
+        work = info[UNIT_OF_WORK] = UnitOfWork()
+    return cast(UnitOfWork, work)
 
 
 @contextlib.contextmanager
@@ -303,38 +375,33 @@ def keys_written_with(connection: Connection) -> Iterator[None]:
     session's (the session store): a key made meanwhile goes in that connection's
     transaction, with the values it seals. On SQLite the session could not write it
     anyway while this connection holds the lock."""
-    made: list[StoredKey] = []
-    token = _BORROWED.set((connection, made))
+    token = _BORROWED.set((connection, UnitOfWork()))
     try:
         yield
     finally:
-        _BORROWED.reset(token)
-        for key in made:  # read again once committed; gone if not
-            keys().forget_key(key)
+        _BORROWED.reset(token)  # its keys are read again once committed
 
 
-def _remember_new_key(key: StoredKey) -> None:
-    borrowed = _BORROWED.get()
-    if borrowed:
-        borrowed[1].append(key)
-    else:
-        db.session.info.setdefault(NEW_KEYS, []).append((keys(), key))
+def _keys_rolled_back(session: Session) -> None:
+    """A rollback, of the transaction or of a savepoint: keys made in it are gone."""
+    work = session.info.get(UNIT_OF_WORK)
+    if work is not None:
+        work.rolled_back()
 
 
-def _forget_new_keys(session: Session, transaction: Any) -> None:
-    """When the transaction that made keys ends, the manager forgets them: committed,
-    they are read again from the database; rolled back, they never existed."""
-    if transaction.parent is not None:
-        return
-    for manager, key in session.info.pop(NEW_KEYS, []):
-        manager.forget_key(key)
+def _transaction_ended(session: Session, transaction: Any) -> None:
+    """Committed keys are cached for the process when next read; rolled back, they never
+    existed. Either way this transaction's own cache goes."""
+    if transaction.parent is None:
+        session.info.pop(UNIT_OF_WORK, None)
 
 
 SESSION_LISTENERS = (
     ("before_flush", _seal_before_flush),
     ("after_flush", _index_after_flush),
     ("after_soft_rollback", _forget_pending_index_work),
-    ("after_transaction_end", _forget_new_keys),
+    ("after_rollback", _keys_rolled_back),
+    ("after_transaction_end", _transaction_ended),
 )
 
 
@@ -477,6 +544,8 @@ def reindex(batch: int = 500) -> int:
     db.session.execute(delete(INDEX).where(INDEX.c.index_key_id.not_in(known)))
     done = 0
     for cls, index in indexed_models():
+        # Written again from the rows: entries whose row has gone go too.
+        db.session.execute(delete(INDEX).where(INDEX.c.kind == index.kind))
         rows: Any = db.session.scalars(select(cls)).yield_per(batch)
         for obj in rows:
             write_entries(
@@ -487,5 +556,5 @@ def reindex(batch: int = 500) -> int:
                 [getattr(obj, name) for name in index.fields],
             )
             done += 1
-    db.session.commit()
+    check_index_keys()  # commits
     return done

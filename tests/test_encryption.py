@@ -4,8 +4,11 @@ keyring stops the app."""
 
 from __future__ import annotations
 
+import base64
 import datetime
+import json
 import logging
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,13 +32,13 @@ from portal.crypto.fields import (
     ValueTooLongError,
     encrypted,
 )
-from portal.crypto.keyring import new_keyring
+from portal.crypto.keyring import new_keyring, parse
 from portal.crypto.keys import KeyOwner
 from portal.crypto.rotation import by_table, column_status, reencrypt
 from portal.extensions import db
 from portal.models import DataKey, Invitation, OutboxMessage, Role, User
 from tests.client import PortalClient
-from tests.conftest import Database, settings_for_tests
+from tests.conftest import TEST_KEYRING, Database, settings_for_tests
 from tests.factories import make_account, make_authority, sign_in
 from tests.rawdata import appears_in, canary, raw_database_bytes
 
@@ -333,7 +336,6 @@ def test_a_destroyed_case_key_leaves_nothing_readable(app: Flask) -> None:
         assert stored
         assert stored.wrapped_by == "data"  # wrapped by the authority's key, not the KEK
         manager.destroy(key_id)
-        manager.forget_cache()
         with pytest.raises(DecryptionError, match="has been destroyed"):
             manager.unseal("cases", "narrative", owner.id, blob)
 
@@ -345,6 +347,19 @@ def test_the_app_will_not_start_with_a_wrong_keyring(
     with pytest.raises(ConfigError, match="the keyring does not open data key") as error:
         create_app(settings_for_tests(database.url, tmp_path, keyring=new_keyring()))
     assert "\n" not in str(error.value)
+
+
+def test_the_app_will_not_start_with_the_wrong_index_key(
+    app: Flask, database: Database, tmp_path: Path
+) -> None:
+    """The right key-encryption key but another index key: sign-in would find no one."""
+    with app.app_context():
+        keystore.check_index_keys()  # as the portal's first start did
+    document = json.loads(TEST_KEYRING.to_json())
+    document["index"][0]["material"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    wrong_index = parse(json.dumps(document), "test")
+    with pytest.raises(ConfigError, match="index key 1 in the keyring is not the one"):
+        create_app(settings_for_tests(database.url, tmp_path, keyring=wrong_index))
 
 
 def test_the_app_will_not_start_when_a_sentinel_fails(
@@ -426,3 +441,89 @@ def test_keys_status_reports_failures(app: Flask) -> None:
     assert result.exit_code == 1
     assert "1 FAIL to decrypt" in result.output
     assert f"users.full_name of row {first}" in result.output
+
+
+def test_a_key_made_in_a_savepoint_that_rolls_back_is_never_used(
+    app: Flask, make_app: Callable[[], Flask]
+) -> None:
+    owner = KeyOwner.authority(make_authority(app))
+    with app.app_context():
+        manager = keystore.keys()
+
+        def seal_then_fail() -> None:
+            with db.session.begin_nested():
+                manager.seal(owner, "notes", "text", 1, b"never kept")  # the first key
+                raise RuntimeError
+
+        with pytest.raises(RuntimeError):
+            seal_then_fail()
+        sealed = manager.seal(owner, "notes", "text", 2, b"kept")
+        db.session.commit()
+    with make_app().app_context():
+        assert keystore.keys().unseal("notes", "text", 2, sealed) == b"kept"
+
+
+def test_a_row_re_added_after_a_rollback_is_sealed_again(
+    app: Flask, people: type[Person], make_app: Callable[[], Flask]
+) -> None:
+    """Its first flush sealed it under a key that the rollback took away."""
+    authority_id = make_authority(app)
+    with app.app_context():
+        person = Person(authority_id=authority_id, name="Ann Lee", dob=datetime.date(2001, 1, 1))
+        db.session.add(person)
+        db.session.flush()  # sealed under the authority's first key, made just now
+        db.session.rollback()
+        db.session.add(person)
+        db.session.commit()
+        person_id = person.id
+    with make_app().app_context():
+        again = db.session.get(Person, person_id)
+        assert again
+        assert again.name == "Ann Lee"
+
+
+def test_a_value_whose_sealing_failed_is_kept_for_the_retry(
+    app: Flask, people: type[Person], make_app: Callable[[], Flask]
+) -> None:
+    with app.app_context():
+        person = Person(name="Ann Lee", dob=datetime.date(2001, 1, 1))  # no owner yet
+        db.session.add(person)
+        with pytest.raises(ValueError, match="set its owner before flushing"):
+            db.session.flush()
+        person.authority_id = make_authority(app)
+        db.session.commit()
+        person_id = person.id
+    with make_app().app_context():
+        again = db.session.get(Person, person_id)
+        assert again
+        assert again.name == "Ann Lee"
+
+
+def test_a_row_that_changes_owner_moves_to_the_new_owners_key(
+    app: Flask, people: type[Person]
+) -> None:
+    first, second = make_authority(app), make_authority(app)
+    with app.app_context():
+        person = Person(authority_id=first, name="Ann Lee", dob=datetime.date(2001, 1, 1))
+        db.session.add(person)
+        db.session.commit()
+        person.authority_id = second
+        db.session.commit()
+        manager = keystore.keys()
+        second_key = manager.primary_key_id(KeyOwner.authority(second))
+        sealed = [person._sealed_name, person._sealed_dob]  # type: ignore[attr-defined]
+        assert {int.from_bytes(blob[1:5], "big") for blob in sealed} == {second_key}
+        db.session.expire_all()
+        assert person.name == "Ann Lee"
+
+
+def test_a_value_of_the_wrong_type_is_refused_without_quoting_it(app: Flask) -> None:
+    from portal.crypto.fields import encrypted_field
+
+    owner = KeyOwner.authority(make_authority(app))
+    with app.app_context():
+        manager = keystore.keys()
+        blob = manager.seal(owner, "test_people", "dob", "row-1", b"Ann Lee's secret")
+        with pytest.raises(DecryptionError) as error:
+            encrypted_field(Person, "dob").open(manager, "test_people", "row-1", blob)
+        assert "secret" not in str(error.value)

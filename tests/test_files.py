@@ -3,8 +3,10 @@ damage detected, rotated with the keys, gone with a destroyed case key."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -14,7 +16,7 @@ from portal import files, keystore
 from portal.crypto.envelope import DecryptionError
 from portal.crypto.keys import KeyOwner
 from portal.extensions import db
-from portal.models import Authority, StoredFile, StoredFileChunk
+from portal.models import Authority, DataKey, StoredFile, StoredFileChunk, utcnow
 from tests.conftest import Database
 from tests.factories import make_authority
 from tests.rawdata import appears_in, canary, raw_database_bytes
@@ -90,12 +92,14 @@ def test_a_file_too_large_leaves_nothing_and_the_transaction_goes_on(app: Flask)
 def test_a_failure_while_reading_the_upload_leaves_nothing(app: Flask) -> None:
     owner = KeyOwner.authority(make_authority(app))
 
-    def broken_upload() -> list[bytes]:
+    def broken_upload() -> Iterator[bytes]:
         yield os.urandom(3 * CHUNK)
         raise OSError("client went away")
 
-    with app.app_context(), pytest.raises(OSError, match="client went away"):
-        files.store(owner, broken_upload())
+    with app.app_context():
+        with pytest.raises(OSError, match="client went away"):
+            files.store(owner, broken_upload())
+        db.session.commit()  # what the request had done otherwise is kept; none of the file
     assert counts(app) == (0, 0)
 
 
@@ -185,6 +189,16 @@ def test_files_move_to_the_new_key_and_the_old_key_retires_only_then(app: Flask)
     assert read(app, file_id) == data
     again = runner.invoke(args=["keys", "reencrypt"])
     assert "stored_files: 0 file(s) re-encrypted of 1 read" in again.output
+    # Other processes may seal with the old key until their caches expire: not yet.
+    too_soon = runner.invoke(args=["keys", "retire", "--data-key", str(old)])
+    assert "was primary until less than 60 seconds ago" in too_soon.output
+    with app.app_context():  # two minutes later
+        db.session.execute(
+            update(DataKey)
+            .where(DataKey.id == new)
+            .values(created_at=utcnow() - datetime.timedelta(minutes=2))
+        )
+        db.session.commit()
     retired = runner.invoke(args=["keys", "retire", "--data-key", str(old)])
     assert retired.exit_code == 0, retired.output
     assert read(app, file_id) == data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -75,3 +76,42 @@ def test_a_partner_sees_the_council_their_organisation_works_with(app: Flask) ->
         assert logo is not None
         assert logo.group(1) == header
         assert f"of {footer}." in html
+
+
+def test_a_view_that_fails_after_writing_still_saves_the_session(
+    app: Flask, make_app: Callable[[], Flask]
+) -> None:
+    """What the view wrote is undone before the session row is written: on SQLite, its
+    write lock would otherwise hold that up until it failed."""
+    from flask import session
+    from sqlalchemy import func, select
+
+    from portal.access import public
+    from portal.extensions import db
+    from portal.models import Authority, WebSession
+    from portal.vocabulary import MeetingName
+    from tests.factories import make_authority
+
+    authority_id = make_authority(app)
+    failing = make_app()
+
+    @public
+    def fails_after_writing() -> str:
+        authority = db.session.get(Authority, authority_id)
+        assert authority
+        authority.meeting_name = MeetingName.POT
+        db.session.flush()  # holds SQLite's write lock from here
+        session["seen"] = "yes"
+        raise RuntimeError("a bug")
+
+    failing.add_url_rule("/fails-after-writing", view_func=fails_after_writing)
+    failing.config["PROPAGATE_EXCEPTIONS"] = False
+    browser = failing.test_client()
+    browser.check_pages = False  # type: ignore[attr-defined]
+    response = browser.get("/fails-after-writing")
+    assert response.status_code == 500
+    with failing.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebSession)) == 1
+        authority = db.session.get(Authority, authority_id)
+        assert authority
+        assert authority.meeting_name == MeetingName.ASV

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import flask_migrate
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -73,3 +74,52 @@ def test_personal_fields_are_sealed_when_upgrading_from_clear_text(make_app: obj
         assert user
         assert user.full_name == "Clear Person"
         assert user_by_email(account.email) is not None
+
+
+def test_an_upgrade_that_cannot_go_ahead_changes_nothing(
+    make_app: object, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Two addresses that differ only in case cannot both have the unique e-mail index:
+    the upgrade stops, says why, and leaves the database as it was."""
+    from sqlalchemy import text
+
+    from portal.models import Role
+    from tests.factories import make_account, make_authority
+
+    scratch = make_app()  # type: ignore[operator]
+    authority_id = make_authority(scratch)
+    first = make_account(scratch, Role.LADO, authority_id=authority_id)
+    second = make_account(scratch, Role.LADO, authority_id=authority_id)
+    with scratch.app_context():
+        flask_migrate.downgrade(revision="df38b0173cdd")
+        db.session.execute(
+            text("UPDATE users SET email = :email WHERE id = :id"),
+            {"email": first.email.upper(), "id": _id(second.id)},
+        )
+        db.session.commit()
+        with pytest.raises(SystemExit):  # flask-migrate logs the error, then exits
+            flask_migrate.upgrade()
+        printed = capfd.readouterr().err
+        assert "written in different cases" in printed
+        assert first.email.upper() not in printed  # ids, never addresses
+        db.session.rollback()
+        tables = inspect(db.engine).get_table_names()
+        assert "blind_indexes" not in tables
+        assert "data_keys" not in tables
+        version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == "df38b0173cdd"
+        db.session.execute(
+            text("DELETE FROM memberships WHERE user_id = :id"), {"id": _id(second.id)}
+        )
+        db.session.execute(text("DELETE FROM users WHERE id = :id"), {"id": _id(second.id)})
+        db.session.commit()
+        flask_migrate.upgrade()
+        assert "blind_indexes" in inspect(db.engine).get_table_names()
+
+
+def _id(value: object) -> object:
+    """A UUID as the raw column holds it (SQLite: 32 hex digits)."""
+    import uuid
+
+    assert isinstance(value, uuid.UUID)
+    return value.hex if db.engine.dialect.name == "sqlite" else value

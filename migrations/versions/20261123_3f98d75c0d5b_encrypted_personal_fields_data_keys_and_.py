@@ -55,7 +55,26 @@ def _columns(table):
     return [(column, nullable, clear) for t, column, nullable, clear in SEALED if t == table]
 
 
+def _refuse_duplicate_emails(connection):
+    """Addresses were unique as typed; the blind index makes them unique whatever the
+    case. Stop before changing anything, naming the accounts (by id, never address)."""
+    seen = {}
+    clashes = []
+    for user_id, email in connection.execute(sa.text("SELECT id, email FROM users")):
+        key = normalise_email(email)
+        if key in seen:
+            clashes.append(f"{seen[key]} and {user_id}")
+        seen.setdefault(key, user_id)
+    if clashes:
+        raise RuntimeError(
+            "accounts share an e-mail address written in different cases (user ids "
+            + "; ".join(clashes[:10])
+            + "): change or remove one of each, then run the upgrade again"
+        )
+
+
 def upgrade():
+    _refuse_duplicate_emails(op.get_bind())
     op.create_table('blind_indexes',
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('owner_id', sa.Uuid(), nullable=False),

@@ -29,6 +29,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from portal.crypto.keyring import Keyring
 
 APOSTROPHES = "'’‘`´"
+# Letters that Unicode does not decompose into a plain letter and an accent, written the
+# way people type them on an English keyboard ("Søren Łukasz" as "Soren Lukasz").
+LETTERS = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
+)
 
 
 def normalise_name(value: str) -> str:
@@ -36,15 +41,19 @@ def normalise_name(value: str) -> str:
     "Zoë  O'Brien-Smith" and "zoe obrien smith" become the same."""
     decomposed = unicodedata.normalize("NFKD", value)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    plain = plain.translate({ord(c): None for c in APOSTROPHES})
+    plain = plain.translate(LETTERS).translate({ord(c): None for c in APOSTROPHES})
     return " ".join(re.sub(r"[\W_]+", " ", plain).split())
 
 
 def normalise_email(value: str) -> str:
-    return value.strip().casefold()
+    """Composed the same way (NFKC), case-folded, trimmed."""
+    return unicodedata.normalize("NFKC", value).strip().casefold()
 
 
 def normalise_date(value: datetime.date | str) -> str:
+    """ISO 8601; a datetime counts as its date."""
+    if isinstance(value, datetime.datetime):
+        value = value.date()
     return value.isoformat() if isinstance(value, datetime.date) else str(value).strip()
 
 
@@ -91,7 +100,11 @@ class BlindIndex:
         ]
 
         def matches(read: Callable[[str], Any]) -> bool:
-            return all(normalise(read(field)) == value for field, normalise, value in wanted)
+            for field, normalise, value in wanted:
+                found = read(field)
+                if found is None or normalise(found) != value:
+                    return False
+            return True
 
         return matches
 

@@ -22,6 +22,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, cast, overload
 from sqlalchemy import LargeBinary
 from sqlalchemy.orm import mapped_column
 
+from portal.crypto.envelope import DecryptionError
 from portal.crypto.keys import KeyManager, KeyOwner
 
 T = TypeVar("T")
@@ -247,7 +248,14 @@ class Encrypted(Generic[V]):
         logical ``table`` (for code that reads rows without the ORM)."""
         if blob is None:
             return None
-        return self.codec.decode(keys.unseal(table, self.column or self.name, row_id, blob))
+        column = self.column or self.name
+        plaintext = keys.unseal(table, column, row_id, blob)
+        try:
+            return self.codec.decode(plaintext)
+        except ValueError:  # the codec's message would quote the value: never say it
+            raise DecryptionError(
+                f"{table}.{column} of row {row_id}: the value is not of its field's type"
+            ) from None
 
     def __set__(self, instance: object, value: V) -> None:
         if value is None:
@@ -277,10 +285,11 @@ class Encrypted(Generic[V]):
     __hash__ = object.__hash__
 
     def seal_pending(self, instance: Any, keys: KeyManager) -> bool:
-        """Replace a pending plaintext with its sealed bytes. True if there was one."""
+        """Replace a pending plaintext with its sealed bytes. True if there was one. If
+        sealing fails (no owner yet, say) the plaintext stays pending for a retry."""
         if self._pending_key not in instance.__dict__:
             return False
-        value = instance.__dict__.pop(self._pending_key)
+        value = instance.__dict__[self._pending_key]
         owner = owner_spec(type(instance)).owner(instance)
         blob = keys.seal(
             owner,
@@ -289,9 +298,21 @@ class Encrypted(Generic[V]):
             instance.id,
             self.codec.encode(value),
         )
+        del instance.__dict__[self._pending_key]
         setattr(instance, self.storage, blob)
         instance.__dict__[self._cache_key] = (blob, value)
         return True
+
+    def make_pending(self, instance: Any) -> None:
+        """Open the stored value and mark it to be sealed again at the next flush (under
+        the row's owner's current key): after the owner changes, or for a new row whose
+        earlier flush was rolled back with the key it used."""
+        if self._pending_key in instance.__dict__:
+            return
+        stored = getattr(instance, self.storage)
+        if stored is None or stored == PENDING:
+            return
+        self.__set__(instance, self._value(instance))
 
 
 def encrypted_field(cls: type, name: str) -> Encrypted[Any]:

@@ -172,20 +172,29 @@ def load(environ: dict[str, str], instance_path: Path) -> Keyring:
 
 
 def write(keyring: Keyring, path: Path) -> None:
-    """Write atomically, mode 0600 from the first byte."""
+    """Write atomically, mode 0600 from the first byte (a left-over temporary file from
+    an interrupted write is removed first, never reused with its mode)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(keyring.to_json() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    temporary.unlink(missing_ok=True)
+    _write_new(temporary, keyring)
     os.replace(temporary, path)
 
 
 def init(path: Path) -> bool:
-    """Create a keyring file if there is none. Returns True when it made one."""
-    if path.exists():
+    """Create a keyring file if there is none. Returns True when it made one. Two runs
+    at once cannot both make one: the file is created exclusively."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _write_new(path, new_keyring())
+    except FileExistsError:
         return False
-    write(new_keyring(), path)
     return True
+
+
+def _write_new(path: Path, keyring: Keyring) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(keyring.to_json() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -9,6 +9,10 @@ values unreadable (crypto-shredding).
 The AES-256-GCM key for one column is derived from the data key with HKDF, naming the
 logical table and column, so no two columns share a key. Unwrapped and derived keys are
 cached in this process for a short time and never written anywhere.
+
+A key made inside a database transaction exists only once that transaction commits, so
+until then it is cached for that transaction alone (its UnitOfWork), never for the whole
+process: otherwise a rollback would leave values sealed under a key that is not there.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -101,6 +105,21 @@ class _Cached:
     ciphers: dict[tuple[str, str], AESGCM]
 
 
+@dataclass
+class UnitOfWork:
+    """The keys one uncommitted transaction has made, cached for it alone."""
+
+    created: set[int] = field(default_factory=set)
+    keys: dict[int, _Cached] = field(default_factory=dict)
+    primaries: dict[KeyOwner, int] = field(default_factory=dict)
+
+    def rolled_back(self) -> None:
+        """After a rollback (of a savepoint, too): the keys still there are read again
+        from the transaction; the ones rolled back are gone."""
+        self.keys.clear()
+        self.primaries.clear()
+
+
 class KeyManager:
     def __init__(
         self,
@@ -110,9 +129,11 @@ class KeyManager:
         ttl: float = 300.0,
         primary_ttl: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        unit_of_work: Callable[[], UnitOfWork | None] = lambda: None,
     ) -> None:
         self.keyring = keyring
         self.store = store
+        self.unit_of_work = unit_of_work
         self.ttl = ttl
         self.primary_ttl = primary_ttl
         self.clock = clock
@@ -161,9 +182,12 @@ class KeyManager:
     ) -> tuple[int, Iterator[bytes]]:
         """A file sealed in chunks under the owner's primary key: the key id, and the
         sealed parts (header first) as the chunks are read."""
-        key_id, cipher = self.sealing_key(owner, table, column)
+        key_id = self.primary_key_id(owner)
+        where = f"{table}.{column} of row {row_id}"
         bound_to = envelope.context(table, column, row_id)
-        return key_id, stream.seal_stream(cipher, key_id, chunks, bound_to)
+        return key_id, stream.seal_stream(
+            self._file_cipher(table, column, where), key_id, chunks, bound_to
+        )
 
     def open_stream(
         self, table: str, column: str, row_id: object, sealed: Iterable[bytes]
@@ -172,32 +196,67 @@ class KeyManager:
         at the first part that does not authenticate."""
         where = f"{table}.{column} of row {row_id}"
         return stream.open_stream(
-            lambda key_id: self._cipher(key_id, table, column, where),
+            self._file_cipher(table, column, where),
             sealed,
             envelope.context(table, column, row_id),
             where,
         )
 
+    def _file_cipher(self, table: str, column: str, where: str) -> stream.FileCipher:
+        """One file's own key: from the data key, the column and the file's salt."""
+
+        def cipher(key_id: int, salt: bytes) -> AESGCM:
+            material = self._material(key_id, where).material
+            info = f"portal file key v1\x1f{table}\x1f{column}".encode()
+            hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info)
+            return AESGCM(hkdf.derive(material))
+
+        return cipher
+
     # Keys
 
     def primary_key_id(self, owner: KeyOwner) -> int:
         """The owner's primary key, made now if it has none (its first sealed value)."""
-        now = self.clock()
-        cached = self._primaries.get(owner)
-        if cached and cached[0] > now:
-            return cached[1]
+        found = self._cached_primary(owner)
+        if found is not None:
+            return found
         stored = self.store.primary(owner) or self._create(owner)
-        self._primaries[owner] = (now + self.primary_ttl, stored.id)
+        self._cache_primary(owner, stored.id)
         return stored.id
 
     def existing_primary_key_id(self, owner: KeyOwner) -> int | None:
         """The owner's primary key, or None: for re-encryption, which moves values to
         keys that exist and never makes one (an owner whose key was destroyed has none)."""
-        cached = self._primaries.get(owner)
-        if cached and cached[0] > self.clock():
-            return cached[1]
+        found = self._cached_primary(owner)
+        if found is not None:
+            return found
         stored = self.store.primary(owner)
-        return None if stored is None else self.primary_key_id(owner)
+        if stored is None:
+            return None
+        self._cache_primary(owner, stored.id)
+        return stored.id
+
+    def _cached_primary(self, owner: KeyOwner) -> int | None:
+        work = self.unit_of_work()
+        if work is not None and owner in work.primaries:
+            return work.primaries[owner]
+        cached = self._primaries.get(owner)
+        return cached[1] if cached and cached[0] > self.clock() else None
+
+    def _cache_primary(self, owner: KeyOwner, key_id: int) -> None:
+        work = self.unit_of_work()
+        if work is not None and key_id in work.created:
+            work.primaries[owner] = key_id
+        else:
+            self._primaries[owner] = (self.clock() + self.primary_ttl, key_id)
+
+    def _cache_key(self, key_id: int, entry: _Cached) -> None:
+        work = self.unit_of_work()
+        if work is not None and key_id in work.created:
+            work.keys[key_id] = entry
+            return
+        with self._lock:
+            self._keys[key_id] = entry
 
     def _create(self, owner: KeyOwner) -> StoredKey:
         """A new primary data key for the owner (or the one another process just made)."""
@@ -229,8 +288,10 @@ class KeyManager:
             state=state,
         )
         self.store.add(stored)
-        with self._lock:
-            self._keys[key_id] = _Cached(self.clock() + self.ttl, material, {})
+        work = self.unit_of_work()
+        if work is not None:
+            work.created.add(key_id)
+        self._cache_key(key_id, _Cached(self.clock() + self.ttl, material, {}))
         return stored
 
     def _wrapper_for(self, owner: KeyOwner) -> tuple[str, int, AESGCM]:
@@ -245,6 +306,9 @@ class KeyManager:
         return "kek", kek.id, AESGCM(kek.material)
 
     def _material(self, key_id: int, where: Where) -> _Cached:
+        work = self.unit_of_work()
+        if work is not None and key_id in work.keys:
+            return work.keys[key_id]
         now = self.clock()
         cached = self._keys.get(key_id)
         if cached and cached.expires > now:
@@ -256,12 +320,17 @@ class KeyManager:
             raise DecryptionError(f"{_say(where)}: its key {key_id} has been {stored.state}")
         material = self._unwrap(stored, _say(where))
         entry = _Cached(now + self.ttl, material, {})
-        with self._lock:
-            self._keys[key_id] = entry
+        self._cache_key(key_id, entry)
         return entry
 
     def _unwrap(self, stored: StoredKey, where: str) -> bytes:
         bound = _wrap_context(stored.id, stored.owner)
+        # The wrapper recorded beside the key (what retiring a wrapper checks) must be
+        # the one that sealed it.
+        if envelope.key_id_of(stored.wrapped, f"data key {stored.id}") != stored.wrapper_id:
+            raise DecryptionError(
+                f"{where}: key {stored.id} does not match the wrapper recorded for it"
+            )
         if stored.wrapped_by == "kek":
             kek = self.keyring.get("kek", stored.wrapper_id)
             if kek is None:
@@ -295,7 +364,9 @@ class KeyManager:
         if old is not None:
             self.store.set_state(old.id, "decrypt_only")
         self._primaries.pop(owner, None)
-        return self._create(owner)
+        new = self._create(owner)
+        self._cache_primary(owner, new.id)
+        return new
 
     def rewrap(self, key: StoredKey) -> None:
         """Wrap a data key again under its owner's current wrapper (after a KEK rotation,
@@ -312,23 +383,21 @@ class KeyManager:
         )
 
     def destroy(self, key_id: int) -> None:
-        """Destroy a data key: what it protected can never be read again."""
+        """Destroy a data key: what it protected can never be read again. (Other
+        processes may still hold it in their caches for up to ``ttl`` seconds.)"""
         self.store.destroy(key_id)
         with self._lock:
             self._keys.pop(key_id, None)
-        self._primaries = {o: v for o, v in self._primaries.items() if v[1] != key_id}
-
-    def forget_key(self, key: StoredKey) -> None:
-        """Drop one key from the caches (its transaction ended; see the key store)."""
-        with self._lock:
-            self._keys.pop(key.id, None)
-            if self._primaries.get(key.owner, (0.0, None))[1] == key.id:
-                del self._primaries[key.owner]
+            self._primaries = {o: v for o, v in self._primaries.items() if v[1] != key_id}
+        work = self.unit_of_work()
+        if work is not None:
+            work.keys.pop(key_id, None)
+            work.primaries = {o: k for o, k in work.primaries.items() if k != key_id}
 
     def forget_cache(self) -> None:
         with self._lock:
             self._keys.clear()
-        self._primaries.clear()
+            self._primaries.clear()
 
     def verify(self) -> int:
         """Open every key wrapped by the keyring and decrypt its sentinel. Raises

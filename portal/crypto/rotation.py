@@ -132,6 +132,7 @@ def reencrypt(
         owners: dict[tuple[Any, ...], tuple[KeyOwner, int | None]] = {}
         for row in rows:
             progress.scanned += 1
+            last_id = row[0]  # the next batch starts after the last row looked at
             change = _resealed(columns, manager, row, progress, owners)
             if change is not None:
                 changes.append(change)
@@ -140,7 +141,6 @@ def reencrypt(
         _write(engine, columns, manager, changes, progress)
         if limit is not None and progress.reencrypted >= limit:
             break
-        last_id = rows[-1][0]
     return progress
 
 
