@@ -28,6 +28,7 @@ from portal.cli import instance_path_option
 from portal.config import current_settings, default_instance_path
 from portal.crypto.keyring import Keyring
 from portal.crypto.keys import StoredKey
+from portal.crypto.rotation import Progress
 
 keys_cli = AppGroup("keys", help="The encryption keyring and data keys.")
 
@@ -242,32 +243,29 @@ def keys_reencrypt(batch: int, limit: int | None) -> None:
     for columns in by_table(keystore.sealed_columns()):
         progress = reencrypt(db.engine, columns, manager, batch=batch, limit=remaining)
         db.session.commit()  # ends the transaction its key look-ups read in
-        click.echo(
-            f"{progress.label}: {progress.reencrypted} value(s) re-encrypted in "
-            f"{progress.scanned} row(s) read"
-            + (f", {progress.retried} retried" if progress.retried else "")
-        )
-        for failure in progress.failures[:5]:
-            click.echo(f"  {failure}", err=True)
-        problems += len(progress.failures)
+        problems += _report(progress, "value(s)", "row(s)")
         if remaining is not None:
             remaining -= progress.reencrypted
             if remaining <= 0:
                 click.echo("Stopped at the limit; run again to continue.")
                 break
     else:
-        progress = files.reencrypt(db.engine, manager, limit=remaining)
-        click.echo(
-            f"{progress.label}: {progress.reencrypted} file(s) re-encrypted of "
-            f"{progress.scanned} read"
-            + (f", {progress.retried} moved meanwhile" if progress.retried else "")
-        )
-        for failure in progress.failures[:5]:
-            click.echo(f"  {failure}", err=True)
-        problems += len(progress.failures)
+        problems += _report(files.reencrypt(db.engine, manager, limit=remaining), "file(s)")
     db.session.commit()
     if problems:
         sys.exit(1)
+
+
+def _report(progress: Progress, values: str, read: str = "") -> int:
+    """Say what a re-encryption pass did; returns how many values failed."""
+    click.echo(
+        f"{progress.label}: {progress.reencrypted} {values} re-encrypted, "
+        f"{progress.scanned} {read or values} read"
+        + (f", {progress.retried} changed meanwhile" if progress.retried else "")
+    )
+    for failure in progress.failures[:5]:
+        click.echo(f"  {failure}", err=True)
+    return len(progress.failures)
 
 
 @keys_cli.command("retire")

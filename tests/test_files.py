@@ -182,13 +182,13 @@ def test_files_move_to_the_new_key_and_the_old_key_retires_only_then(app: Flask)
     assert "still protects 1 value(s)" in refused.output
     result = runner.invoke(args=["keys", "reencrypt"])
     assert result.exit_code == 0, result.output
-    assert "stored_files: 1 file(s) re-encrypted" in result.output
+    assert "stored_files: 1 file(s) re-encrypted, 1 file(s) read" in result.output
     status = runner.invoke(args=["keys", "status"])
     assert status.exit_code == 0, status.output
     assert f"stored_files.content: {new} = 1" in status.output
     assert read(app, file_id) == data
     again = runner.invoke(args=["keys", "reencrypt"])
-    assert "stored_files: 0 file(s) re-encrypted of 1 read" in again.output
+    assert "stored_files: 0 file(s) re-encrypted, 1 file(s) read" in again.output
     # Other processes may seal with the old key until their caches expire: not yet.
     too_soon = runner.invoke(args=["keys", "retire", "--data-key", str(old)])
     assert "was primary until less than 60 seconds ago" in too_soon.output
