@@ -234,3 +234,21 @@ def test_a_deleted_file_leaves_no_chunks(app: Flask) -> None:
         files.delete_file(stored)
         db.session.commit()
     assert counts(app) == (0, 0)
+
+
+def test_a_download_gets_a_whole_checked_file_or_nothing(app: Flask) -> None:
+    owner = KeyOwner.authority(make_authority(app))
+    data = os.urandom(3 * CHUNK + 5)
+    file_id = store(app, owner, data)
+    with app.app_context():
+        stored = db.session.get(StoredFile, file_id)
+        assert stored
+        with files.open_verified(stored) as whole:
+            assert whole.read() == data
+    parts = _chunks(app, file_id)
+    _set_chunk(app, file_id, 3, parts[3][:-1] + bytes([parts[3][-1] ^ 1]))  # the last chunk
+    with app.app_context():
+        stored = db.session.get(StoredFile, file_id)
+        assert stored
+        with pytest.raises(DecryptionError, match="chunk 3"):
+            files.open_verified(stored)  # nothing handed out before the damage is found
