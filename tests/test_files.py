@@ -246,7 +246,7 @@ def test_a_download_gets_a_whole_checked_file_or_nothing(app: Flask) -> None:
         with files.open_verified(stored) as whole:
             assert whole.read() == data
     parts = _chunks(app, file_id)
-    _set_chunk(app, file_id, 3, parts[3][:-1] + bytes([parts[3][-1] ^ 1]))  # the last chunk
+    _set_chunk(app, file_id, 4, parts[4][:-1] + bytes([parts[4][-1] ^ 1]))  # the last chunk
     with app.app_context():
         stored = db.session.get(StoredFile, file_id)
         assert stored
