@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import ColumnElement, Table, and_, bindparam, select, update
 
 from portal.crypto import envelope
@@ -96,6 +97,15 @@ class Progress:
 
 
 @dataclass
+class _OwnerKeys:
+    """An owner's primary key and its column ciphers, looked up once per batch."""
+
+    owner: KeyOwner
+    primary: int | None
+    ciphers: dict[str, AESGCM] = field(default_factory=dict)
+
+
+@dataclass
 class _Change:
     row_id: Any
     old: dict[str, bytes]  # column key -> value read
@@ -129,7 +139,7 @@ def reencrypt(
         if not rows:
             break
         changes = []
-        owners: dict[tuple[Any, ...], tuple[KeyOwner, int | None]] = {}
+        owners: dict[tuple[Any, ...], _OwnerKeys] = {}
         for row in rows:
             progress.scanned += 1
             last_id = row[0]  # the next batch starts after the last row looked at
@@ -153,7 +163,7 @@ def _resealed(
     manager: KeyManager,
     row: Any,
     progress: Progress,
-    owners: dict[tuple[Any, ...], tuple[KeyOwner, int | None]],
+    owners: dict[tuple[Any, ...], _OwnerKeys],
 ) -> _Change | None:
     row_id = row[0]
     first = columns[0]
@@ -161,8 +171,9 @@ def _resealed(
     raw_owner = tuple(row[len(columns) + 1 :])
     if raw_owner not in owners:
         owner = first.owner.owner(row)
-        owners[raw_owner] = (owner, manager.existing_primary_key_id(owner))
-    owner, primary = owners[raw_owner]
+        owners[raw_owner] = _OwnerKeys(owner, manager.existing_primary_key_id(owner))
+    keys = owners[raw_owner]
+    owner, primary = keys.owner, keys.primary
     if primary is None:
         progress.failures.append(f"{first.logical_table} row {row_id}: {owner} has no key")
         return None
@@ -186,11 +197,14 @@ def _resealed(
             progress.failures.append(str(error))
             continue
         key = _key(sealed)
-        key_id, cipher = manager.sealing_key(owner, sealed.logical_table, sealed.logical_column)
+        cipher = keys.ciphers.get(key)
+        if cipher is None:
+            _, cipher = manager.sealing_key(owner, sealed.logical_table, sealed.logical_column)
+            keys.ciphers[key] = cipher
         change.old[key] = blob
         change.new[key] = envelope.seal(
             cipher,
-            key_id,
+            primary,
             plaintext,
             envelope.column_prefix(sealed.logical_table, sealed.logical_column) + row_context,
         )
