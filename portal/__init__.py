@@ -17,6 +17,7 @@ from portal.config import SETTINGS_EXTENSION, ConfigError, Settings
 from portal.crypto.keyring import KeyringError
 from portal.extensions import csrf, db, login_manager, migrate
 from portal.models import User
+from portal.requests import PortalRequest
 from portal.sessions import DatabaseSessionInterface, refuse_if_unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,10 +59,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.auth import bp as auth_bp
     from portal.auth.views import note_timed_out_session
     from portal.main import bp as main_bp
+    from portal.referrals import bp as referrals_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(referrals_bp)
 
     # Order matters: a database that is down answers 503 before anything else runs, and
     # a timed-out session is noted before access control sends the user to sign in.
@@ -98,6 +101,9 @@ def _configure_templates(app: Flask) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.request_class = PortalRequest
+    # {% do list.append(...) %} builds component parameters in templates.
+    app.jinja_env.add_extension("jinja2.ext.do")
     WTFormsHelpers(app)
     formatting.init_app(app)
 

@@ -33,6 +33,8 @@ from sqlalchemy import Select, select
 from portal.extensions import db
 from portal.models import (
     Authority,
+    Case,
+    CaseStatus,
     Invitation,
     Membership,
     Organisation,
@@ -52,6 +54,8 @@ class Permission(StrEnum):
     AUTHORITY_ORGANISATIONS_MANAGE = "authority:organisations:manage"
     ORGANISATION_DETAILS_MANAGE = "organisation:details:manage"
     ORGANISATION_MEMBERS_MANAGE = "organisation:members:manage"
+    ORGANISATION_REFERRALS = "organisation:referrals:submit"
+    AUTHORITY_CONTACTS_LOG = "authority:contacts:log"
 
     @property
     def scope(self) -> str:
@@ -59,9 +63,9 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
-    Role.LADO: frozenset(),
-    Role.LADO_MANAGER: frozenset(),
-    Role.BUSINESS_SUPPORT: frozenset(),
+    Role.LADO: frozenset({Permission.AUTHORITY_CONTACTS_LOG}),
+    Role.LADO_MANAGER: frozenset({Permission.AUTHORITY_CONTACTS_LOG}),
+    Role.BUSINESS_SUPPORT: frozenset({Permission.AUTHORITY_CONTACTS_LOG}),
     Role.AUTHORITY_ADMIN: frozenset(
         {
             Permission.AUTHORITY_SETTINGS_MANAGE,
@@ -69,7 +73,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.AUTHORITY_ORGANISATIONS_MANAGE,
         }
     ),
-    Role.PARTNER_MEMBER: frozenset(),
+    Role.PARTNER_MEMBER: frozenset({Permission.ORGANISATION_REFERRALS}),
     Role.ORGANISATION_ADMIN: frozenset({Permission.ORGANISATION_MEMBERS_MANAGE}),
 }
 
@@ -324,3 +328,38 @@ def is_safe_next(target: str | None) -> bool:
         return False  # a header-splitting or look-alike path
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and "\\" not in target
+
+
+# Cases
+
+
+def referrals_of(organisation: Organisation) -> Select[Case]:
+    """The cases a partner organisation may see: those it referred (or that the LADO's
+    team linked to it), never the team's own drafts."""
+    return select(Case).where(
+        Case.organisation_id == organisation.id,
+        (Case.logged.is_(False)) | (Case.status != CaseStatus.DRAFT),
+    )
+
+
+def referral_or_404(organisation: Organisation, case_id: uuid.UUID) -> Case:
+    case = db.session.scalars(referrals_of(organisation).where(Case.id == case_id)).first()
+    return case or _not_found()
+
+
+def logged_contact_or_404(authority: Authority, case_id: uuid.UUID) -> Case:
+    """A contact the authority's team is logging (or has logged)."""
+    case = db.session.scalars(
+        select(Case).where(
+            Case.id == case_id, Case.authority_id == authority.id, Case.logged.is_(True)
+        )
+    ).first()
+    return case or _not_found()
+
+
+def authorities_for_referral(organisation: Organisation) -> list[Authority]:
+    """Where a partner may refer: every authority of the deployment (the adult's work
+    decides, not the organisation's links), those it works with first."""
+    linked = {authority.id for authority in organisation.authorities}
+    everyone = db.session.scalars(select(Authority).order_by(Authority.display_name)).all()
+    return sorted(everyone, key=lambda authority: authority.id not in linked)

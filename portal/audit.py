@@ -17,6 +17,7 @@ def record(
     authority_id: uuid.UUID | None = None,
     organisation_id: uuid.UUID | None = None,
     target_user_id: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
     address_hash: str | None = None,
     **detail: Any,
 ) -> AuditEvent:
@@ -27,6 +28,7 @@ def record(
         authority_id=authority_id,
         organisation_id=organisation_id,
         target_user_id=target_user_id,
+        case_id=case_id,
         address_hash=address_hash,
         detail={key: _plain(value) for key, value in detail.items()},
     )

@@ -7,30 +7,39 @@ once: radios and checkboxes lose their legend (the question) when a template pas
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
+from govuk_frontend_wtf.main import wtforms_errors
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
     GovCheckboxesInput,
+    GovDateInput,
     GovPasswordInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextInput,
 )
 from wtforms import (
+    Field,
     PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from portal.models.base import utcnow
 from portal.vocabulary import LabelledEnum
+from portal.workdays import uk_date
 
 EMAIL_MAX_LENGTH = 320
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 NAME_MAX_LENGTH = 200
 
 
@@ -109,14 +118,74 @@ def text_field(
     )
 
 
+def optional_text_field(
+    label: str,
+    *,
+    max_length: int,
+    thing: str | None = None,
+    extra: tuple[Any, ...] = (),
+    **kwargs: Any,
+) -> StringField:
+    """A one-line answer that may be left empty."""
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(
+                max=max_length, message=f"{thing or label} must be {max_length} characters or fewer"
+            ),
+            *extra,
+        ],
+        **kwargs,
+    )
+
+
+def long_text_field(
+    label: str,
+    *,
+    max_length: int,
+    required: str | None = None,
+    thing: str | None = None,
+    **kwargs: Any,
+) -> TextAreaField:
+    """A text area that shows its limit (GOV.UK character count)."""
+    presence = DataRequired(message=required) if required else Optional()
+    return TextAreaField(
+        label,
+        widget=GovCharacterCount(),
+        validators=[
+            presence,
+            Length(
+                max=max_length, message=f"{thing or label} must be {max_length} characters or fewer"
+            ),
+        ],
+        **kwargs,
+    )
+
+
+def character_limit(field: Any) -> int | None:
+    """A field's length limit, for GOV.UK's character count (not the HTML attribute,
+    which would silently cut off what someone pastes)."""
+    return next((v.max for v in field.validators if isinstance(v, Length) and v.max > 0), None)
+
+
+def radio_field(label: str, choices: list[SelectChoice], *, required: str, **kwargs: Any) -> Any:
+    return RadioChoiceField(
+        label,
+        widget=Radios(),
+        choices=choices,
+        validators=[DataRequired(message=required)],
+        **kwargs,
+    )
+
+
 def email_field(label: str = "Email address", **kwargs: Any) -> StringField:
     return text_field(
         label,
         required="Enter an email address",
         max_length=EMAIL_MAX_LENGTH,
-        extra=(
-            Email(message="Enter an email address in the correct format, like name@example.com"),
-        ),
+        extra=(Email(message=EMAIL_FORMAT),),
         **kwargs,
     )
 
@@ -165,3 +234,92 @@ class Form(FlaskForm):
                 *unbound_field.args, **{**unbound_field.kwargs, "filters": filters}
             )
             return with_filter.bind(form=form, **options)
+
+
+class DateInputField(Field):
+    """A GOV.UK date input (day, month, year), with GOV.UK's error messages.
+
+    ``thing`` names the date in messages ("Date of birth must include a month").
+    Empty is allowed unless ``required`` is given; ``past`` refuses future dates; no date
+    before 1900 is taken. What was typed is kept and shown again when it is wrong.
+    """
+
+    widget = GovDateInput()
+    EARLIEST = datetime.date(1900, 1, 1)
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        thing: str,
+        required: str | None = None,
+        past: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(label, **kwargs)
+        self.thing = thing
+        self.required = required
+        self.past = past
+        self.data: datetime.date | None = None
+
+    # The error summary links to the day input, which is what it focuses.
+    @property
+    def error_anchor(self) -> str:
+        return f"{self.id}-day"
+
+    def _value(self) -> str:
+        return ""
+
+    @property
+    def required_date(self) -> datetime.date:
+        """The date of a required field that has validated."""
+        if self.data is None:
+            raise ValueError(f"{self.name} has no date: was the form validated?")
+        return self.data
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        # Exactly three parts, whatever was posted: the widget unpacks three.
+        parts = [str(value).strip() for value in [*valuelist, "", "", ""][:3]]
+        self.raw_data = parts
+        self.data = None
+        if not any(parts):
+            return
+        missing = [
+            name for name, part in zip(("day", "month", "year"), parts, strict=True) if not part
+        ]
+        if missing:
+            raise ValueError(f"{self.thing} must include a {' and a '.join(missing)}")
+        if not all(part.isdigit() for part in parts):
+            raise ValueError(f"{self.thing} must be a real date")
+        if len(parts[2]) != 4:
+            raise ValueError("Year must include 4 numbers")
+        try:
+            self.data = datetime.date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError:
+            raise ValueError(f"{self.thing} must be a real date") from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:  # already among the errors
+            return
+        if self.data is None:
+            if self.required:
+                raise ValidationError(self.required)
+            return
+        if self.data < self.EARLIEST:
+            raise ValidationError(f"{self.thing} must be after 1 January 1900")
+        if self.past and self.data > uk_date(utcnow()):
+            raise ValidationError(f"{self.thing} must be today or in the past")
+
+
+def error_summary(form: Any) -> dict[str, Any]:
+    """The error summary for a form, each error linking to what it is about: a date's
+    day input rather than its wrapper (GOV.UK's pattern)."""
+    summary: dict[str, Any] = wtforms_errors(form)
+    anchors = {
+        f"#{field.id}": f"#{field.error_anchor}"
+        for field in form
+        if getattr(field, "error_anchor", None)
+    }
+    for item in summary["errorList"]:
+        item["href"] = anchors.get(item["href"], item["href"])
+    return summary

@@ -3,21 +3,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from portal.fields import error_summary
 from portal.models.base import utcnow
 
 UK = ZoneInfo("Europe/London")
 
 
-def long_date(value: datetime | None) -> str:
+def long_date(value: date | datetime | None) -> str:
+    """A day as GOV.UK writes it; an instant is taken on its UK date."""
     if value is None:
         return ""
-    local = value.astimezone(UK)
-    return f"{local.day} {local:%B %Y}"
+    day = value.astimezone(UK) if isinstance(value, datetime) else value
+    return f"{day.day} {day:%B %Y}"
 
 
 def date_and_time(value: datetime | None) -> str:
@@ -32,5 +34,6 @@ def date_and_time(value: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_global(utcnow, "now")
+    app.add_template_global(error_summary, "error_summary")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(date_and_time, "date_and_time")

@@ -34,7 +34,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Mapper, Session
@@ -53,6 +52,7 @@ from portal.crypto.keys import (
 from portal.crypto.rotation import SealedColumn
 from portal.extensions import db
 from portal.models import Base, BlindIndexEntry, DataKey, WebSession, utcnow
+from portal.models.base import insert_unless_exists
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +109,7 @@ class DatabaseKeyStore:
             "state": key.state,
             "created_at": utcnow(),
         }
-        insert_or_skip = (
-            _insert_for(connection)(KEYS)
-            .values(values)
-            .on_conflict_do_nothing()
-            .returning(KEYS.c.id)
-        )
+        insert_or_skip = insert_unless_exists(connection, KEYS).values(values).returning(KEYS.c.id)
         if connection.execute(insert_or_skip).first() is None:
             raise KeyConflictError(str(key.owner))
 
@@ -142,11 +137,6 @@ class DatabaseKeyStore:
             .all()
         )
         return [_stored(row) for row in rows]
-
-
-def _insert_for(connection: Connection) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (both databases do)."""
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
 def _stored(row: Any) -> StoredKey:
@@ -212,15 +202,13 @@ def check_index_keys() -> None:
     for key in ring.index:
         expected = hmac.new(key.material, b"portal index key check", hashlib.sha256).digest()
         connection.execute(
-            _insert_for(connection)(INDEX)
-            .values(
+            insert_unless_exists(connection, INDEX).values(
                 kind=INDEX_KEY_CHECK,
                 owner_id=DEPLOYMENT_ID,
                 index_key_id=key.id,
                 digest=expected,
                 is_unique=False,
             )
-            .on_conflict_do_nothing()
         )
         stored = connection.execute(
             select(INDEX.c.digest).where(

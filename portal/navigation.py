@@ -61,6 +61,18 @@ def service_navigation() -> list[dict[str, Any]]:
         return []
     user: User = current_user
     items = [_item("Home", "main.home")]
+    referring = access.organisations_where(user, Permission.ORGANISATION_REFERRALS)
+    if len(referring) == 1:
+        items.append(_item("Referrals", "referrals.referral_list", organisation_id=referring[0]))
+    elif referring:
+        items.append(_item("Referrals", "referrals.index"))
+    logging_in = access.authorities_where(user, Permission.AUTHORITY_CONTACTS_LOG)
+    for authority_id in logging_in:
+        text = "Log a contact"
+        if len(logging_in) > 1:
+            authority = db.session.get_one(Authority, authority_id)
+            text = f"Log a contact: {authority.display_name}"
+        items.append(_item(text, "referrals.contact_start", authority_id=authority_id))
     staff_places = access.authorities_where(user, Permission.AUTHORITY_STAFF_MANAGE)
     member_places = access.organisations_where(user, Permission.ORGANISATION_MEMBERS_MANAGE)
     if len(staff_places) + len(member_places) > 1:

@@ -60,6 +60,13 @@ TEMPLATES = {
     "authenticator_reset": EmailTemplate(
         "Your authenticator app has been reset", "email/authenticator_reset.txt"
     ),
+    # The reference only: never what the referral says.
+    "referral_received": EmailTemplate(
+        "Referral {reference} received", "email/referral_received.txt"
+    ),
+    "draft_expiring": EmailTemplate(
+        "A draft referral will be deleted soon", "email/draft_expiring.txt"
+    ),
 }
 
 

@@ -117,3 +117,228 @@ labels(
         "AMM": "AMM: Allegations Management Meeting",
     },
 )
+
+
+# Referrals
+
+
+class SourceType(LabelledEnum):
+    """Who a contact came from, as annual reports count them. A partner's referral takes
+    its organisation's type; a contact the LADO logs is given one."""
+
+    PUBLIC = "public"
+    EDUCATION = "education"
+    HEALTH = "health"
+    LOCAL_AUTHORITY = "local_authority"
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care"
+    EXTERNAL_SOCIAL_CARE = "external_social_care"
+    VOLUNTARY_REGULATORY = "voluntary_regulatory"
+    POLICE = "police"
+
+    @classmethod
+    def of(cls, organisation_type: OrganisationType) -> SourceType:
+        return cls(organisation_type.value)
+
+
+labels(
+    SourceType,
+    {
+        "public": "Family, member of the public or anonymous",
+        **{member.value: member.label for member in OrganisationType},
+    },
+)
+
+
+class SubjectSector(LabelledEnum):
+    """Where the person of concern works or volunteers: the annual report's list."""
+
+    TEACHING = "teaching"
+    TEACHING_SUPPORT = "teaching_support"
+    EDUCATION_NON_TEACHING = "education_non_teaching"
+    EARLY_YEARS = "early_years"
+    FOSTER_CARER_LOCAL_AUTHORITY = "foster_carer_local_authority"
+    FOSTER_CARER_AGENCY = "foster_carer_agency"
+    FOSTER_CARER_KINSHIP = "foster_carer_kinship"
+    RESIDENTIAL_LOCAL_AUTHORITY = "residential_local_authority"
+    RESIDENTIAL_PRIVATE = "residential_private"
+    HEALTH = "health"
+    SOCIAL_WORK = "social_work"
+    POLICE = "police"
+    PROBATION = "probation"
+    TRANSPORT = "transport"
+    SPORT = "sport"
+    FAITH = "faith"
+    YOUTH_WORK = "youth_work"
+    VOLUNTEER = "volunteer"
+    OTHER = "other"
+
+    @property
+    def group(self) -> SectorGroup:
+        """The top-level sector, for reports that count by group."""
+        return SECTOR_GROUPS.get(self) or SectorGroup(self.value)
+
+
+SECTOR_GROUPS = {
+    SubjectSector.TEACHING: SectorGroup.EDUCATION,
+    SubjectSector.TEACHING_SUPPORT: SectorGroup.EDUCATION,
+    SubjectSector.EDUCATION_NON_TEACHING: SectorGroup.EDUCATION,
+    SubjectSector.FOSTER_CARER_LOCAL_AUTHORITY: SectorGroup.FOSTERING,
+    SubjectSector.FOSTER_CARER_AGENCY: SectorGroup.FOSTERING,
+    SubjectSector.FOSTER_CARER_KINSHIP: SectorGroup.FOSTERING,
+    SubjectSector.RESIDENTIAL_LOCAL_AUTHORITY: SectorGroup.RESIDENTIAL_CARE,
+    SubjectSector.RESIDENTIAL_PRIVATE: SectorGroup.RESIDENTIAL_CARE,
+    SubjectSector.VOLUNTEER: SectorGroup.VOLUNTARY,
+}
+
+labels(
+    SubjectSector,
+    {
+        "teaching": "Education: teaching",
+        "teaching_support": "Education: teaching or learning support",
+        "education_non_teaching": "Education: non-teaching staff",
+        "early_years": "Early years or day care",
+        "foster_carer_local_authority": "Foster carer: local authority",
+        "foster_carer_agency": "Foster carer: independent fostering agency",
+        "foster_carer_kinship": "Foster carer: kinship (family and friends)",
+        "residential_local_authority": "Residential care: local authority",
+        "residential_private": "Residential care: private or voluntary",
+        "health": "Health",
+        "social_work": "Social work",
+        "police": "Police",
+        "probation": "Probation",
+        "transport": "Transport (for example a taxi or bus driver)",
+        "sport": "Sport",
+        "faith": "Faith organisation",
+        "youth_work": "Youth work",
+        "volunteer": "Volunteer",
+        "other": "Other, or historical",
+    },
+)
+
+
+class HarmCategory(LabelledEnum):
+    """The DfE descriptors annual reports count by."""
+
+    PHYSICAL = "physical"
+    SEXUAL = "sexual"
+    EMOTIONAL = "emotional"
+    NEGLECT = "neglect"
+    TRANSFERABLE_RISK = "transferable_risk"
+
+
+labels(
+    HarmCategory,
+    {
+        "physical": "Physical abuse",
+        "sexual": "Sexual abuse",
+        "emotional": "Emotional abuse",
+        "neglect": "Neglect",
+        "transferable_risk": "Transferable risk or behaviour in their personal life",
+    },
+)
+
+
+class ThresholdCriterion(LabelledEnum):
+    """The four criteria of the harm threshold (Keeping Children Safe in Education)."""
+
+    HARMED_CHILD = "harmed_child"
+    CRIMINAL_OFFENCE = "criminal_offence"
+    POSES_RISK = "poses_risk"
+    UNSUITABLE = "unsuitable"
+
+
+labels(
+    ThresholdCriterion,
+    {
+        "harmed_child": "They behaved in a way that has harmed a child, or may have",
+        "criminal_offence": "They may have committed a criminal offence against or related "
+        "to a child",
+        "poses_risk": "They behaved towards a child or children in a way that shows they "
+        "may pose a risk of harm to children",
+        "unsuitable": "They behaved, or may have, in a way that shows they may not be "
+        "suitable to work with children (including outside work)",
+    },
+)
+
+
+class Answer(LabelledEnum):
+    YES = "yes"
+    NO = "no"
+    NOT_KNOWN = "not_known"
+
+
+labels(Answer, {"yes": "Yes", "no": "No", "not_known": "Not known"})
+
+
+class EmploymentAction(LabelledEnum):
+    """What the employer has done about the person so far."""
+
+    SUSPENDED = "suspended"
+    DUTIES_ADJUSTED = "duties_adjusted"
+    NOTHING_YET = "nothing_yet"
+    NOT_APPLICABLE = "not_applicable"
+
+
+labels(
+    EmploymentAction,
+    {
+        "suspended": "Suspended",
+        "duties_adjusted": "Duties changed or restricted",
+        "nothing_yet": "Nothing yet",
+        "not_applicable": "Not applicable: they do not work for us",
+    },
+)
+
+
+class RegulatoryBody(LabelledEnum):
+    TRA = "tra"
+    GMC = "gmc"
+    NMC = "nmc"
+    HCPC = "hcpc"
+    SOCIAL_WORK_ENGLAND = "social_work_england"
+    OFSTED = "ofsted"
+    SPORTS_BODY = "sports_body"
+    OTHER = "other"
+
+
+labels(
+    RegulatoryBody,
+    {
+        "tra": "Teaching Regulation Agency",
+        "gmc": "General Medical Council",
+        "nmc": "Nursing and Midwifery Council",
+        "hcpc": "Health and Care Professions Council",
+        "social_work_england": "Social Work England",
+        "ofsted": "Ofsted (registered childminder or provider)",
+        "sports_body": "A sports governing body",
+        "other": "Another body",
+    },
+)
+
+
+class ChildGender(LabelledEnum):
+    GIRL = "girl"
+    BOY = "boy"
+    ANOTHER = "another"
+    NOT_KNOWN = "not_known"
+
+
+labels(
+    ChildGender,
+    {"girl": "Girl", "boy": "Boy", "another": "In another way", "not_known": "Not known"},
+)
+
+
+class ContactMethod(LabelledEnum):
+    """How a contact the LADO logs reached them."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    LETTER = "letter"
+    IN_PERSON = "in_person"
+
+
+labels(
+    ContactMethod,
+    {"phone": "Phone", "email": "Email", "letter": "Letter", "in_person": "In person"},
+)

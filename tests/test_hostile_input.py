@@ -1,8 +1,10 @@
 """No answer, however odd, produces a 500: every form of the portal is fed hostile values
-in every field, by a signed-in administrator and by an anonymous visitor."""
+in every field, by an anonymous visitor, an administrator, a partner with a draft
+referral and a LADO with a draft contact."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 
@@ -12,7 +14,8 @@ from werkzeug.routing import AnyConverter
 
 from portal.models import Role
 from tests.client import PortalClient
-from tests.factories import make_account, make_authority, make_organisation, sign_in
+from tests.factories import Account, make_account, make_authority, make_organisation, sign_in
+from tests.referrals import journey
 
 HOSTILE = [
     "\x00",
@@ -51,12 +54,20 @@ GOOD = {
 def good_answers(html: str) -> dict[str, object]:
     """The form as a careful user would fill it: current values, first choices."""
     answers: dict[str, object] = {}
-    for match in INPUT.finditer(html):
-        attributes = dict(ATTRIBUTE.findall(match.group(1)))
+    inputs = [dict(ATTRIBUTE.findall(match.group(1))) for match in INPUT.finditer(html)]
+    # A GOV.UK date input: three text inputs under one name.
+    dates = {
+        name
+        for name in {i.get("name") for i in inputs}
+        if sum(1 for i in inputs if i.get("name") == name and i.get("type", "text") == "text") == 3
+    }
+    for attributes in inputs:
         name, kind = attributes.get("name"), attributes.get("type", "text")
-        if not name or name == "csrf_token":
+        if not name or name == "csrf_token" or kind == "file":
             continue
-        if kind in ("radio", "checkbox"):
+        if name in dates:
+            answers[name] = ["2", "11", "2025"]
+        elif kind in ("radio", "checkbox"):
             answers.setdefault(name, attributes.get("value", "y"))
         else:
             answers[name] = attributes.get("value") or GOOD.get(name, "fuzz")
@@ -67,7 +78,9 @@ def good_answers(html: str) -> dict[str, object]:
     return answers
 
 
-def form_urls(app: Flask, ids: dict[str, object]) -> list[str]:
+def form_urls(app: Flask, ids: dict[str, list[object]]) -> list[str]:
+    """Every page with a form, once for each value its URL's parts may take; pages that
+    remove or send something last, so the rest still have something to work on."""
     urls = []
     with app.test_request_context():
         from flask import url_for
@@ -75,16 +88,17 @@ def form_urls(app: Flask, ids: dict[str, object]) -> list[str]:
         for rule in app.url_map.iter_rules():
             if "POST" not in (rule.methods or ()) or "GET" not in (rule.methods or ()):
                 continue
-            values = {}
-            for name in rule.arguments:
+            choices = []
+            for name in sorted(rule.arguments):
                 converter = rule._converters[name]
-                values[name] = (
-                    next(iter(converter.items))
-                    if isinstance(converter, AnyConverter)
-                    else ids[name]
-                )
-            urls.append(url_for(rule.endpoint, **values))
-    return urls
+                if isinstance(converter, AnyConverter):
+                    choices.append([(name, next(iter(converter.items)))])
+                else:
+                    choices.append([(name, value) for value in ids[name]])
+            for values in itertools.product(*choices):
+                urls.append(url_for(rule.endpoint, **dict(values)))
+    final = ("/remove", "/delete", "/check")
+    return sorted(urls, key=lambda url: url.endswith(final))
 
 
 def fuzz(client: PortalClient, url: str) -> int:
@@ -106,28 +120,68 @@ def fuzz(client: PortalClient, url: str) -> int:
     return sent
 
 
-@pytest.mark.parametrize("who", ["administrator", "anonymous"])
+def _draft(client: PortalClient, case_url: str) -> dict[str, list[object]]:
+    """A draft with a child and a file, so their pages have forms to fuzz."""
+    journey.add_child(client, case_url)
+    assert journey.upload(client, case_url).status_code == 302
+    html = client.get(case_url + "/children").get_data(as_text=True)
+    child_id = re.search(r"/children/([0-9a-f-]{36})", html)
+    html = client.get(case_url + "/files").get_data(as_text=True)
+    attachment_id = re.search(r"/files/([0-9a-f-]{36})", html)
+    assert child_id
+    assert attachment_id
+    return {
+        "case_id": [journey.case_id_of(case_url)],
+        "child_id": [child_id.group(1)],
+        "attachment_id": [attachment_id.group(1)],
+        "key": ["about-you", "contact", "person", "what-happened", "actions"],
+    }
+
+
+# Who fills the forms, and the least they need to reach them: (minimum posts, role).
+PEOPLE = {
+    "anonymous": (20, None),
+    "administrator": (200, Role.AUTHORITY_ADMIN),
+    "partner": (600, Role.PARTNER_MEMBER),
+    "lado": (600, Role.LADO),
+}
+
+
+@pytest.mark.parametrize("who", list(PEOPLE))
 def test_every_form_survives_hostile_answers(app: Flask, who: str) -> None:
     authority_id = make_authority(app)
     organisation_id = make_organisation(app, [authority_id])
-    admin = make_account(app, Role.AUTHORITY_ADMIN, authority_id=authority_id)
     lado = make_account(app, Role.LADO, authority_id=authority_id)
+    minimum, role = PEOPLE[who]
+    person: Account | None = None
+    if role == Role.PARTNER_MEMBER:
+        person = make_account(app, role, organisation_id=organisation_id)
+    elif role is not None:
+        person = make_account(app, role, authority_id=authority_id)
     client = app.test_client()
     assert isinstance(client, PortalClient)
-    if who == "administrator":
-        sign_in(client, app, admin)
-    ids = {
-        "authority_id": authority_id,
-        "organisation_id": organisation_id,
-        "user_id": lado.id,
-        "token": "not-a-token",
+    ids: dict[str, list[object]] = {
+        "authority_id": [authority_id],
+        "organisation_id": [organisation_id],
+        "user_id": [lado.id],
+        "token": ["not-a-token"],
+        "case_id": [uuid.uuid4()],
+        "child_id": [uuid.uuid4()],
+        "attachment_id": [uuid.uuid4()],
+        "key": ["about-you"],
     }
+    if person is not None:
+        sign_in(client, app, person)
+    if who == "partner":
+        ids |= _draft(client, journey.start_referral(client, organisation_id, authority_id))
+    elif who == "lado":
+        ids |= _draft(client, journey.start_contact(client, authority_id))
     total = 0
     for url in form_urls(app, ids):
         total += fuzz(client, url)
-        if who == "administrator" and client.get("/").status_code != 200:
-            sign_in(client, app, admin)  # a fuzzed form may have signed us out
-    assert total > (200 if who == "administrator" else 20)
+        if person is not None and client.get("/").status_code != 200:
+            sign_in(client, app, person)  # a fuzzed form may have signed us out
+    assert total > minimum
 
 
 def test_the_control_character_filter_is_added_once_per_form(app: Flask) -> None:

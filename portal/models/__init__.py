@@ -8,6 +8,14 @@ from portal.models.audit import AuditEvent, AuditKind
 from portal.models.authority import Authority
 from portal.models.base import Base, utcnow
 from portal.models.blind_index import BlindIndexEntry
+from portal.models.case import (
+    Case,
+    CaseAttachment,
+    CaseStatus,
+    Child,
+    ReferenceCounter,
+    Subject,
+)
 from portal.models.data_key import DataKey
 from portal.models.invitation import Invitation, PasswordReset
 from portal.models.organisation import Organisation, OrganisationAuthority
@@ -32,6 +40,10 @@ __all__ = [
     "Authority",
     "Base",
     "BlindIndexEntry",
+    "Case",
+    "CaseAttachment",
+    "CaseStatus",
+    "Child",
     "DataKey",
     "Invitation",
     "Membership",
@@ -41,10 +53,12 @@ __all__ = [
     "OutboxStatus",
     "PasswordReset",
     "RecoveryCode",
+    "ReferenceCounter",
     "Role",
     "SignInAttempt",
     "StoredFile",
     "StoredFileChunk",
+    "Subject",
     "ThrottleKey",
     "User",
     "WebSession",

@@ -43,6 +43,18 @@ class AuditKind(StrEnum):
     ORGANISATION_UNLINKED = "organisation.unlinked"
     AUTHORITY_CREATED = "authority.created"
     AUTHORITY_SETTINGS_CHANGED = "authority.settings_changed"
+    CASE_STARTED = "case.started"
+    CASE_SECTION_SAVED = "case.section_saved"
+    CASE_ANSWERS_KEPT = "case.answers_kept"
+    CASE_SUBMITTED = "case.submitted"
+    CASE_VIEWED = "case.viewed"
+    CASES_LISTED = "case.listed"
+    CASE_DRAFT_DELETED = "case.draft_deleted"
+    CASE_DRAFT_EXPIRY_WARNED = "case.draft_expiry_warned"
+    CASE_DRAFT_EXPIRED = "case.draft_expired"
+    ATTACHMENT_ADDED = "attachment.added"
+    ATTACHMENT_REMOVED = "attachment.removed"
+    ATTACHMENT_DOWNLOADED = "attachment.downloaded"
 
 
 class AuditEvent(Base):
@@ -51,6 +63,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_authority_occurred", "authority_id", "occurred_at"),
         Index("ix_audit_events_target_user", "target_user_id"),
         Index("ix_audit_events_actor", "actor_id"),
+        Index("ix_audit_events_case", "case_id", "occurred_at"),
     )
 
     id: Mapped[UUIDPrimaryKey]
@@ -61,6 +74,7 @@ class AuditEvent(Base):
     authority_id: Mapped[uuid.UUID | None]
     organisation_id: Mapped[uuid.UUID | None]
     target_user_id: Mapped[uuid.UUID | None]
+    case_id: Mapped[uuid.UUID | None]
     # HMAC of the client address: links events from one place without storing the address.
     address_hash: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from sqlalchemy import DateTime, Dialect, Enum, Index, MetaData, String, TypeDecorator, Uuid, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
 
 from portal.crypto.fields import HasEncryptedFields
@@ -96,3 +97,10 @@ def unique_where(name: str, *columns: str, where: str) -> Index:
         postgresql_where=text(where),
         sqlite_where=text(where),
     )
+
+
+def insert_unless_exists(connection: Any, table: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect (both databases
+    have it): for rows that several processes may try to create at once."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

@@ -1,0 +1,94 @@
+"""What may be attached to a referral: PDF, Word (DOCX), Excel (XLSX), JPEG and PNG, up
+to 20 MB, recognised by their content (``filetype`` reads the first bytes; Word and
+Excel files must also open as the ZIP packages they are), never by their name."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from typing import IO
+
+import filetype
+
+from portal.files import MAX_FILE_BYTES
+
+
+@dataclass(frozen=True)
+class Kind:
+    media_type: str
+    extension: str
+    # For Office files: the part every real document of the kind has.
+    main_part: str | None = None
+
+
+KINDS = {
+    "pdf": Kind("application/pdf", "pdf"),
+    "docx": Kind(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "docx",
+        "word/document.xml",
+    ),
+    "xlsx": Kind(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+        "xl/workbook.xml",
+    ),
+    "jpg": Kind("image/jpeg", "jpg"),
+    "png": Kind("image/png", "png"),
+}
+WRONG_TYPE = "The selected file must be a PDF, Word document, Excel spreadsheet, JPG or PNG"
+TOO_LARGE = f"The selected file must be smaller than {MAX_FILE_BYTES // (1024 * 1024)}MB"
+EMPTY = "The selected file is empty"
+NONE_CHOSEN = "Select a file"
+NAME_MAX_LENGTH = 255
+
+
+class UploadRefusedError(ValueError):
+    """Why a file cannot be taken, in GOV.UK words."""
+
+
+def size_of(stream: IO[bytes]) -> int:
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def check(stream: IO[bytes], size: int) -> Kind:
+    """The kind of file, or UploadRefusedError. The stream is left at its start."""
+    if size == 0:
+        raise UploadRefusedError(EMPTY)
+    if size > MAX_FILE_BYTES:
+        raise UploadRefusedError(TOO_LARGE)
+    head = stream.read(8192)
+    stream.seek(0)
+    guessed = filetype.guess(head)
+    kind = KINDS.get(guessed.extension) if guessed else None
+    if kind is None:
+        raise UploadRefusedError(WRONG_TYPE)
+    if kind.main_part and not _is_package_with(stream, kind.main_part):
+        raise UploadRefusedError(WRONG_TYPE)
+    stream.seek(0)
+    return kind
+
+
+def _is_package_with(stream: IO[bytes], part: str) -> bool:
+    try:
+        with zipfile.ZipFile(stream) as package:
+            names = set(package.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return "[Content_Types].xml" in names and part in names
+
+
+def clean_name(filename: str | None, kind: Kind) -> str:
+    """The name to keep and offer on download: the file's own name without any folder,
+    control characters or odd forms, ending in its real type's extension."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip(" .")
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    stem = stem[: NAME_MAX_LENGTH - len(kind.extension) - 1].strip() or "file"
+    return f"{stem}.{kind.extension}"
