@@ -130,8 +130,10 @@ def outbox_worker(poll_seconds: float) -> None:
 @click.command("housekeeping")
 @with_appcontext
 def housekeeping() -> None:
-    """Delete expired sessions and old sign-in failures (cron: hourly)."""
+    """Delete expired sessions and old sign-in failures; warn about, then delete, drafts
+    untouched for 30 days (cron: hourly)."""
     from portal.auth.throttle import purge_expired
+    from portal.referrals.service import expire_drafts
     from portal.sessions import purge_expired_sessions
 
     settings = current_settings()
@@ -140,6 +142,8 @@ def housekeeping() -> None:
     )
     attempts = purge_expired()
     click.echo(f"Removed {sessions} expired session(s) and {attempts} old sign-in failure(s)")
+    warned, deleted = expire_drafts()
+    click.echo(f"Warned about {warned} draft(s) soon to be deleted; deleted {deleted} draft(s)")
 
 
 @click.command("demo-data")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -27,6 +28,30 @@ PAGES = {
 }
 
 
+# A page may answer for its own form when the request is refused before its view runs
+# (the session behind the form timed out; the upload was too large), so that nothing
+# typed is lost: endpoint -> handler, which returns a response, or None for the
+# standard error page.
+RefusedFormHandler = Callable[[HTTPException], ResponseReturnValue | None]
+_REFUSED_FORM_HANDLERS: dict[str, RefusedFormHandler] = {}
+
+
+def handles_refused_forms(*endpoints: str) -> Callable[[RefusedFormHandler], RefusedFormHandler]:
+    def register(handler: RefusedFormHandler) -> RefusedFormHandler:
+        for endpoint in endpoints:
+            _REFUSED_FORM_HANDLERS[endpoint] = handler
+        return handler
+
+    return register
+
+
+def _handled_by_the_page(error: HTTPException) -> ResponseReturnValue | None:
+    handler = _REFUSED_FORM_HANDLERS.get(request.endpoint or "")
+    if handler is None or request.method != "POST":
+        return None
+    return handler(error)
+
+
 def _page(code: int) -> ResponseReturnValue:
     return render_template(PAGES[code]), code
 
@@ -44,10 +69,14 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     if code == 503:
         return _unavailable_page()
+    if code == 413 and (handled := _handled_by_the_page(error)) is not None:
+        return handled
     return _page(code if code in PAGES else 400)
 
 
 def form_expired(error: CSRFError) -> ResponseReturnValue:
+    if (handled := _handled_by_the_page(error)) is not None:
+        return handled
     return render_template("errors/form_expired.html"), 400
 
 

@@ -110,7 +110,8 @@ def text_field(
         validators=[
             DataRequired(message=required),
             Length(
-                max=max_length, message=f"{thing or label} must be {max_length} characters or fewer"
+                max=max_length,
+                message=f"{thing or label} must be {max_length:,} characters or fewer",
             ),
             *extra,
         ],
@@ -133,7 +134,8 @@ def optional_text_field(
         validators=[
             Optional(),
             Length(
-                max=max_length, message=f"{thing or label} must be {max_length} characters or fewer"
+                max=max_length,
+                message=f"{thing or label} must be {max_length:,} characters or fewer",
             ),
             *extra,
         ],
@@ -157,7 +159,8 @@ def long_text_field(
         validators=[
             presence,
             Length(
-                max=max_length, message=f"{thing or label} must be {max_length} characters or fewer"
+                max=max_length,
+                message=f"{thing or label} must be {max_length:,} characters or fewer",
             ),
         ],
         **kwargs,

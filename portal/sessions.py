@@ -46,6 +46,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         created_at: datetime | None = None,
         last_seen_at: datetime | None = None,
         timed_out_user_id: uuid.UUID | None = None,
+        timed_out_data: dict[str, Any] | None = None,
         unavailable: bool = False,
     ) -> None:
         def on_update(session: ServerSession) -> None:
@@ -58,6 +59,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         # Set when the browser presented a signed-in session that had just expired: the
         # sign-in page then explains why, and the time-out is audited.
         self.timed_out_user_id = timed_out_user_id
+        # What that session held, for this request only: a form posted just after the
+        # time-out is matched to it (its CSRF token) so its answers can be kept.
+        self.timed_out_data = timed_out_data or {}
         # The session store (the database) could not be reached: the request is answered
         # with a 503 by refuse_if_unavailable, and nothing is written back.
         self.unavailable = unavailable
@@ -114,7 +118,7 @@ class DatabaseSessionInterface(SessionInterface):
             or now - row.created_at > self.absolute_timeout
         ):
             self._delete(token)
-            return ServerSession(timed_out_user_id=_user_id(data))
+            return ServerSession(timed_out_user_id=_user_id(data), timed_out_data=data)
         return ServerSession(
             data, token=token, created_at=row.created_at, last_seen_at=row.last_seen_at
         )

@@ -42,6 +42,8 @@ NEXT_KEY = "next"
 RESET_KEY = "password_reset_id"
 INVITATION_KEY = "invitation_id"
 SIGNED_OUT_REASON_KEY = "signed_out_reason"
+# The reason when a form posted after the time-out had its answers kept for later.
+ANSWERS_KEPT = "timeout_answers_kept"
 
 WRONG_CREDENTIALS = "Enter a correct email address and password"
 THROTTLED = (
@@ -150,7 +152,12 @@ def sign_in() -> ResponseReturnValue:
         }[result.outcome]
         form.email.errors = [message]
     reason = session.get(SIGNED_OUT_REASON_KEY)
-    return render_template("auth/sign_in.html", form=form, timed_out=reason == "timeout")
+    return render_template(
+        "auth/sign_in.html",
+        form=form,
+        timed_out=reason in ("timeout", ANSWERS_KEPT),
+        answers_kept=reason == ANSWERS_KEPT,
+    )
 
 
 @bp.route("/sign-in/security-code", methods=["GET", "POST"])

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("referrals", __name__)
 
-from portal.referrals import views  # noqa: E402,F401  (registers the routes)
+from portal.referrals import rescue, views  # noqa: E402,F401  (registers the routes)

@@ -82,6 +82,20 @@ class SectionForm(Form):
         """The fields a person answers, in order (not the token or the button)."""
         return [field for field in self if field.name not in ("csrf_token", "submit")]
 
+    def needed_answers(self) -> list[tuple[Any, bool, str]]:
+        """Answers needed because of other answers: (field, whether needed, message).
+        Checked here, not by validate_<field>, which an optional field's empty value
+        never reaches (Optional stops the chain)."""
+        return []
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field, needed, message in self.needed_answers():
+            if needed and not str(field.data or "").strip() and not field.errors:
+                field.errors = [message]
+                valid = False
+        return valid
+
 
 class AboutYouForm(SectionForm):
     PARAMS: ClassVar = {
@@ -251,17 +265,24 @@ class SubjectForm(SectionForm):
         "If another body, which one", max_length=200, thing="Regulatory body"
     )
 
-    def validate_employer(self, field: StringField) -> None:
-        if self.has_employer.data == "yes" and not (field.data or "").strip():
-            raise ValidationError("Enter the name of their employer or setting")
-
-    def validate_regulator(self, field: ChoiceField) -> None:
-        if self.regulated.data == "yes" and not field.data:
-            raise ValidationError("Select which regulatory body they are registered with")
-
-    def validate_regulator_other(self, field: StringField) -> None:
-        if self.regulator.data == RegulatoryBody.OTHER and not (field.data or "").strip():
-            raise ValidationError("Enter the name of the regulatory body")
+    def needed_answers(self) -> list[tuple[Any, bool, str]]:
+        return [
+            (
+                self.employer,
+                self.has_employer.data == "yes",
+                "Enter the name of their employer or setting",
+            ),
+            (
+                self.regulator,
+                self.regulated.data == "yes",
+                "Select which regulatory body they are registered with",
+            ),
+            (
+                self.regulator_other,
+                self.regulator.data == RegulatoryBody.OTHER,
+                "Enter the name of the regulatory body",
+            ),
+        ]
 
 
 class ChildrenInvolvedForm(SectionForm):
@@ -319,12 +340,17 @@ class ChildForm(SectionForm):
     )
     submit = submit_field("Save child")
 
+    def needed_answers(self) -> list[tuple[Any, bool, str]]:
+        return [
+            (
+                self.age,
+                self.date_of_birth.data is None and not self.date_of_birth.errors,
+                "Enter their date of birth or their age",
+            )
+        ]
+
     def validate_age(self, field: StringField) -> None:
         text = (field.data or "").strip()
-        if not text:
-            if self.date_of_birth.data is None and not self.date_of_birth.errors:
-                raise ValidationError("Enter their date of birth or their age")
-            return
         if not text.isdigit():
             raise ValidationError("Age must be a whole number, like 9")
         if int(text) > 17:

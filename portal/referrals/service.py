@@ -39,9 +39,11 @@ from portal.workdays import add_working_days, uk_date, working_days_between
 
 DRAFT_LIFETIME = timedelta(days=30)
 DRAFT_WARNING = timedelta(days=7)  # before deletion
+MINIMUM_NOTICE = timedelta(days=1)  # between warning and deletion, even if a run was missed
 # What is kept of a page's answers as typed: what the form posts, bounded (Flask limits
 # the whole form to 500 KB already).
 ANSWER_MAX_LENGTH = 20000
+MAX_VALUES = 50  # names per page, values per name: more than any page has
 RESPONSE_WORKING_DAYS = 1  # the LADO responds to the referrer within 1 working day
 
 
@@ -135,10 +137,10 @@ def keep_answers(
     """Keep what was typed on a page, as typed, to show again there: when someone saves
     to come back later, when what they typed has errors, or when their session ran out
     as they sent it. Nothing of it counts as an answer until the page is saved."""
+    names = [name for name in posted if name not in ("csrf_token", "submit", "action")]
     kept = {
-        name: [str(value)[:ANSWER_MAX_LENGTH] for value in values[:50]]
-        for name, values in posted.items()
-        if name not in ("csrf_token", "submit", "action")
+        name: [str(value)[:ANSWER_MAX_LENGTH] for value in posted[name][:MAX_VALUES]]
+        for name in names[:MAX_VALUES]
     }
     case.unsaved_answers = {**(case.unsaved_answers or {}), key: kept}
     _touch(case)
@@ -251,6 +253,8 @@ def add_attachment(
 ) -> CaseAttachment:
     """Check the file by its content and store it sealed under the case's key.
     UploadRefusedError says why a file is refused; nothing of it is kept then."""
+    if len(case.attachments) >= uploads.MAX_FILES:
+        raise uploads.UploadRefusedError(uploads.TOO_MANY)
     size = uploads.size_of(stream)
     kind = uploads.check(stream, size)
     stored = files.store(owner_of(case), _chunks(stream))
@@ -418,6 +422,11 @@ def delete_draft(user: User | None, case: Case, address_hash: str | None, *, why
     db.session.commit()
 
 
+def draft_deleted_on(case: Case) -> date:
+    """The day an untouched draft is deleted (at the earliest)."""
+    return uk_date(case.updated_at + DRAFT_LIFETIME)
+
+
 def expire_drafts(now: datetime | None = None) -> tuple[int, int]:
     """Warn the people who started drafts untouched for 23 days, and delete those
     untouched for 30 (and warned). Returns (warned, deleted). Idempotent: run it hourly."""
@@ -430,8 +439,8 @@ def expire_drafts(now: datetime | None = None) -> tuple[int, int]:
         if case.expiry_warned_at is None:
             _warn_of_expiry(case, now)
             warned += 1
-        elif case.updated_at < now - DRAFT_LIFETIME and case.expiry_warned_at <= now - (
-            DRAFT_WARNING / 7  # a warning at least a day old, even if the run was late
+        elif (
+            case.updated_at < now - DRAFT_LIFETIME and case.expiry_warned_at <= now - MINIMUM_NOTICE
         ):
             delete_draft(None, case, None, why="expired")
             deleted += 1
@@ -448,7 +457,7 @@ def _warn_of_expiry(case: Case, now: datetime) -> None:
         related_user_id=creator.id,
         full_name=creator.full_name,
         started=_day(uk_date(case.created_at)),
-        deleted_after=_day(uk_date(max(now, case.updated_at + DRAFT_LIFETIME))),
+        deleted_after=_day(uk_date(max(now + MINIMUM_NOTICE, case.updated_at + DRAFT_LIFETIME))),
         sign_in_url=notify.absolute_url("auth.sign_in"),
     )
     db.session.commit()

@@ -42,6 +42,8 @@ WRONG_TYPE = "The selected file must be a PDF, Word document, Excel spreadsheet,
 TOO_LARGE = f"The selected file must be smaller than {MAX_FILE_BYTES // (1024 * 1024)}MB"
 EMPTY = "The selected file is empty"
 NONE_CHOSEN = "Select a file"
+MAX_FILES = 20  # per case: plenty for a referral, and a bound on what one case can hold
+TOO_MANY = f"You can send up to {MAX_FILES} files. Remove one to add another"
 NAME_MAX_LENGTH = 255
 
 

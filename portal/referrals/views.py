@@ -12,12 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
 from portal import access
@@ -75,6 +75,9 @@ CONTACT = Flow(
 FLOWS = {flow.name: flow for flow in (PARTNER, CONTACT)}
 
 
+PLACE_ARGUMENTS = ("organisation", "authority")  # what the access decorator passes in
+
+
 def _place(scope: dict[str, Any]) -> Place:
     place = scope.get("organisation") or scope.get("authority")
     if not isinstance(place, (Authority, Organisation)):
@@ -97,12 +100,32 @@ def _context(flow: Flow, place: Place, case: Case | None = None) -> dict[str, An
     }
 
 
-def _draft(flow: Flow, place: Place, case_id: uuid.UUID) -> Case | ResponseReturnValue:
-    """The case, while it is a draft. Once sent, its pages lead to what was sent."""
-    case = flow.find(place, case_id)
-    if case.status != CaseStatus.DRAFT:
-        return redirect(flow.url(place, "case", case_id=case.id))
-    return case
+CasePage = Callable[..., ResponseReturnValue]
+
+
+def _case_page(*, drafts_only: bool) -> Callable[[CasePage], CasePage]:
+    """A page about one case: the handler gets the flow, the place and the case (404 if
+    the case is not in that place)."""
+
+    def decorator(handler: CasePage) -> CasePage:
+        @wraps(handler)
+        def wrapped(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnValue:
+            place = _place(scope)
+            flow = _flow(place)
+            case = flow.find(place, case_id)
+            if drafts_only and case.status != CaseStatus.DRAFT:
+                return redirect(flow.url(place, "case", case_id=case.id))
+            rest = {name: value for name, value in scope.items() if name not in PLACE_ARGUMENTS}
+            return handler(user, flow, place, case, **rest)
+
+        return wrapped
+
+    return decorator
+
+
+# Once a case is sent, its draft pages lead to what was sent.
+draft_page = _case_page(drafts_only=True)
+any_case_page = _case_page(drafts_only=False)
 
 
 # Where partners start
@@ -135,6 +158,7 @@ def referral_list(user: User, **scope: Any) -> ResponseReturnValue:
         "referrals/list.html",
         cases=cases,
         status=partner_status,
+        draft_deleted_on=service.draft_deleted_on,
         authorities={a.id: a for a in db.session.query(Authority).all()},
         **_context(PARTNER, organisation),
     )
@@ -163,10 +187,8 @@ def start(user: User, **scope: Any) -> ResponseReturnValue:
 # The task list, or once sent, what was sent
 
 
-def case_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    case = flow.find(place, case_id)
+@any_case_page
+def case_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseReturnValue:
     if case.status == CaseStatus.DRAFT:
         service.record_view(user, case, "task_list", address_hash())
         return render_template(
@@ -191,18 +213,13 @@ def _summary(flow: Flow, case: Case) -> list[tuple[Section, list[Any]]]:
 # A page of questions
 
 
-def section_page(user: User, case_id: uuid.UUID, key: str, **scope: Any) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    found = _draft(flow, place, case_id)
-    if not isinstance(found, Case):
-        return found
-    case = found
+@draft_page
+def section_page(user: User, flow: Flow, place: Place, case: Case, key: str) -> ResponseReturnValue:
     section = flow.section(key)
     extra = _form_options(section, case)
     if request.method == "POST":
         if request.form.get("action") == "later":
-            service.keep_answers(user, case, key, _posted(), address_hash(), why="later")
+            service.keep_answers(user, case, key, posted_answers(), address_hash(), why="later")
             flash("Your answers have been saved. You can come back to them at any time.")
             return redirect(flow.url(place, "case", case_id=case.id))
         form = section.form(**extra)  # type: ignore[misc]
@@ -210,7 +227,7 @@ def section_page(user: User, case_id: uuid.UUID, key: str, **scope: Any) -> Resp
             service.save_section(user, case, section, form, address_hash())
             return redirect(flow.url(place, "case", case_id=case.id))
         # Wrong or missing answers: kept as typed, so leaving the page loses nothing.
-        service.keep_answers(user, case, key, _posted(), address_hash(), why="errors")
+        service.keep_answers(user, case, key, posted_answers(), address_hash(), why="errors")
     else:
         kept = service.kept_answers(case, key)
         if kept is not None:
@@ -235,7 +252,7 @@ def _form_options(section: Section, case: Case) -> dict[str, Any]:
     return {}
 
 
-def _posted() -> dict[str, list[str]]:
+def posted_answers() -> dict[str, list[str]]:
     return {name: request.form.getlist(name) for name in request.form}
 
 
@@ -246,13 +263,8 @@ def _pairs(kept: dict[str, list[str]]) -> list[tuple[str, str]]:
 # The children
 
 
-def children_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    found = _draft(flow, place, case_id)
-    if not isinstance(found, Case):
-        return found
-    case = found
+@draft_page
+def children_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseReturnValue:
     data = {"children_involved": case.children_involved.value if case.children_involved else None}
     form = forms.ChildrenInvolvedForm(data=data)
     if form.validate_on_submit():
@@ -275,15 +287,10 @@ def children_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseRetur
     )
 
 
+@draft_page
 def child_page(
-    user: User, case_id: uuid.UUID, child_id: uuid.UUID | None = None, **scope: Any
+    user: User, flow: Flow, place: Place, case: Case, child_id: uuid.UUID | None = None
 ) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    found = _draft(flow, place, case_id)
-    if not isinstance(found, Case):
-        return found
-    case = found
     child = service.child_of(case, child_id) if child_id else None
     if child_id and child is None:
         abort(404)
@@ -294,7 +301,7 @@ def child_page(
             service.save_child(user, case, child, form, address_hash())
             flash("The child’s details have been saved.", "success")
             return redirect(flow.url(place, "children", case_id=case.id))
-        service.keep_answers(user, case, kept_key, _posted(), address_hash(), why="errors")
+        service.keep_answers(user, case, kept_key, posted_answers(), address_hash(), why="errors")
     else:
         kept = service.kept_answers(case, kept_key)
         if kept is not None:
@@ -307,15 +314,10 @@ def child_page(
     )
 
 
+@draft_page
 def child_remove(
-    user: User, case_id: uuid.UUID, child_id: uuid.UUID, **scope: Any
+    user: User, flow: Flow, place: Place, case: Case, child_id: uuid.UUID
 ) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    found = _draft(flow, place, case_id)
-    if not isinstance(found, Case):
-        return found
-    case = found
     child = service.child_of(case, child_id) or abort(404)
     form = forms.ConfirmForm()
     if form.validate_on_submit():
@@ -335,22 +337,12 @@ def child_remove(
 # Files
 
 
-def files_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    found = _draft(flow, place, case_id)
-    if not isinstance(found, Case):
-        return found
-    case = found
+@draft_page
+def files_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseReturnValue:
     form = forms.UploadForm()
-    status = 200
     if request.method == "POST":
-        try:
-            upload = request.files.get("file")
-        except RequestEntityTooLarge:
-            upload = None
-            form.file.errors = [uploads.TOO_LARGE]
-        if form.validate_on_submit() and not form.file.errors:
+        upload = request.files.get("file")
+        if form.validate_on_submit():
             if upload is None or not upload.filename:
                 form.file.errors = [uploads.NONE_CHOSEN]
             else:
@@ -363,21 +355,17 @@ def files_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnVa
                 else:
                     flash(f"{added.filename} has been uploaded.", "success")
                     return redirect(flow.url(place, "files", case_id=case.id))
-        status = 400 if form.file.errors else 200
     else:
+        if request.args.get("error") == "too-large":  # refused before it reached us
+            form.file.errors = [uploads.TOO_LARGE]
         service.record_view(user, case, "files", address_hash())
-    return (
-        render_template("referrals/files.html", form=form, **_context(flow, place, case)),
-        status,
-    )
+    return render_template("referrals/files.html", form=form, **_context(flow, place, case))
 
 
+@any_case_page
 def file_download(
-    user: User, case_id: uuid.UUID, attachment_id: uuid.UUID, **scope: Any
+    user: User, flow: Flow, place: Place, case: Case, attachment_id: uuid.UUID
 ) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    case = flow.find(place, case_id)
     attachment = service.attachment_of(case, attachment_id) or abort(404)
     opened = service.open_attachment(user, case, attachment, address_hash())
     return send_file(
@@ -389,15 +377,10 @@ def file_download(
     )
 
 
+@draft_page
 def file_remove(
-    user: User, case_id: uuid.UUID, attachment_id: uuid.UUID, **scope: Any
+    user: User, flow: Flow, place: Place, case: Case, attachment_id: uuid.UUID
 ) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    found = _draft(flow, place, case_id)
-    if not isinstance(found, Case):
-        return found
-    case = found
     attachment = service.attachment_of(case, attachment_id) or abort(404)
     form = forms.ConfirmForm()
     if form.validate_on_submit():
@@ -418,13 +401,8 @@ def file_remove(
 # Checking and sending
 
 
-def check_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    found = _draft(flow, place, case_id)
-    if not isinstance(found, Case):
-        return found
-    case = found
+@draft_page
+def check_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseReturnValue:
     form = forms.DeclarationForm()
     found_problems = service.problems(case, flow.sections, uk_date(utcnow()))
     if form.validate_on_submit() and not found_problems:
@@ -432,22 +410,17 @@ def check_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnVa
         return redirect(flow.url(place, "sent", case_id=case.id))
     if request.method == "GET":
         service.record_view(user, case, "check", address_hash())
-    return (
-        render_template(
-            "referrals/check.html",
-            form=form,
-            problems=found_problems,
-            summary=_summary(flow, case),
-            **_context(flow, place, case),
-        ),
-        400 if request.method == "POST" else 200,
+    return render_template(
+        "referrals/check.html",
+        form=form,
+        problems=found_problems,
+        summary=_summary(flow, case),
+        **_context(flow, place, case),
     )
 
 
-def sent_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    case = flow.find(place, case_id)
+@any_case_page
+def sent_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseReturnValue:
     if case.status == CaseStatus.DRAFT:
         return redirect(flow.url(place, "case", case_id=case.id))
     service.record_view(user, case, "sent", address_hash())
@@ -456,13 +429,8 @@ def sent_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnVal
     )
 
 
-def delete_page(user: User, case_id: uuid.UUID, **scope: Any) -> ResponseReturnValue:
-    place = _place(scope)
-    flow = _flow(place)
-    found = _draft(flow, place, case_id)
-    if not isinstance(found, Case):
-        return found
-    case = found
+@draft_page
+def delete_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseReturnValue:
     form = forms.ConfirmForm()
     if form.validate_on_submit():
         service.delete_draft(user, case, address_hash(), why="deleted")

@@ -15,8 +15,17 @@ from typing import Any
 from flask import Flask
 
 from portal.extensions import db
-from portal.models import Case
+from portal.models import Case, utcnow
+from portal.workdays import uk_date
 from tests.client import PortalClient
+
+
+def date_parts(day: date) -> list[str]:
+    return [str(day.day), str(day.month), str(day.year)]
+
+
+# Reported the day it happened, as the 1-working-day duty asks.
+TODAY = date_parts(uk_date(utcnow()))
 
 CASE_URL = re.compile(
     r"/(?:organisations|authorities)/[0-9a-f-]{36}/(?:referrals|contacts)/[0-9a-f-]{36}"
@@ -31,7 +40,7 @@ ABOUT_YOU = {
 CONTACT = {
     "source_type": "public",
     "contact_method": "phone",
-    "received_on": ["2", "11", "2026"],
+    "received_on": TODAY,
     "referrer_name": "Jo Caller-Canary",
     "referrer_role": "Parent",
     "referrer_organisation_name": "",
@@ -65,13 +74,13 @@ CHILD = {
     "words": "He grabbed my arm very hard (child-words-canary)",
 }
 INCIDENT = {
-    "incident_on": ["2", "11", "2026"],
+    "incident_on": TODAY,
     "incident_dates_detail": "",
     "location": "Classroom 4 (location-canary)",
     "allegation": "Grabbed a pupil's arm, leaving a bruise (allegation-canary)",
     "alleged_by": "The child, to her teaching assistant (alleged-by-canary)",
     "came_to_light": "The child told her teaching assistant at lunchtime (came-to-light-canary)",
-    "became_aware_on": ["2", "11", "2026"],
+    "became_aware_on": TODAY,
     "late_reason": "",
     "harm_category": "physical",
     "criteria": ["harmed_child"],
@@ -156,7 +165,3 @@ def the_case(app: Flask, case_url: str) -> Case:
     case = db.session.get(Case, case_id_of(case_url))
     assert case is not None
     return case
-
-
-def today_parts(day: date) -> list[str]:
-    return [str(day.day), str(day.month), str(day.year)]
