@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from typing import Any, Protocol
 
 from flask import Flask
 
 from portal.fields import error_summary
 from portal.models.base import utcnow
+from portal.workdays import UK
 
-UK = ZoneInfo("Europe/London")
+
+class Answered(Protocol):
+    question: str
+    answer: str
 
 
 def long_date(value: date | datetime | None) -> str:
@@ -32,7 +37,13 @@ def date_and_time(value: datetime | None) -> str:
     return f"{long_date(value)} at {time}"
 
 
+def summary_rows(rows: Iterable[Answered]) -> list[dict[str, Any]]:
+    """Questions and answers as GOV.UK summary list rows (answers escaped as text)."""
+    return [{"key": {"text": row.question}, "value": {"text": row.answer}} for row in rows]
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(summary_rows, "summary_rows")
     app.add_template_global(utcnow, "now")
     app.add_template_global(error_summary, "error_summary")
     app.add_template_filter(long_date, "long_date")

@@ -89,7 +89,7 @@ class SectionForm(Form):
         return []
 
     def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
+        valid = bool(super().validate(extra_validators))
         for field, needed, message in self.needed_answers():
             if needed and not str(field.data or "").strip() and not field.errors:
                 field.errors = [message]

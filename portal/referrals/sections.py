@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.formatting import long_date
-from portal.models import Case, Subject, User, utcnow
+from portal.models import Case, Child, Subject, User, utcnow
 from portal.referrals import forms
 from portal.vocabulary import (
     Answer,
+    ChildGender,
     ContactMethod,
     EmploymentAction,
     HarmCategory,
@@ -220,17 +221,29 @@ def _subject(case: Case) -> list[Row]:
 # The children (the list page and each child's page are views of their own)
 
 
+def rows_for_child(child: Child) -> list[Row]:
+    born = (
+        long_date(child.date_of_birth)
+        if child.date_of_birth
+        else (f"Aged {child.age}" if child.age is not None else "Not known")
+    )
+    return [
+        Row("Date of birth or age", born),
+        Row("Gender", _label(_enum(ChildGender, child.gender))),
+        Row("School or setting", _text(child.setting)),
+        Row("Special educational needs or a disability", _label(child.special_needs)),
+        Row("Known to children's social care", _label(child.known_to_social_care)),
+        Row("What they said", _text(child.words)),
+    ]
+
+
 def child_rows(case: Case) -> list[Row]:
     if case.children_involved == Answer.NO:
         return [Row("Particular children involved", "No")]
     rows = []
     for number, child in enumerate(case.children, start=1):
-        born = (
-            long_date(child.date_of_birth)
-            if child.date_of_birth
-            else (f"Aged {child.age}" if child.age is not None else "Not known")
-        )
-        rows.append(Row(f"Child {number}", f"{child.name}, {born}"))
+        rows.append(Row(f"Child {number}", _text(child.name)))
+        rows.extend(rows_for_child(child))
     return rows
 
 

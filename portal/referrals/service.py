@@ -20,6 +20,7 @@ from portal import audit, files, keystore, notify, workflow
 from portal.crypto.keys import KeyOwner
 from portal.crypto.stream import CHUNK_SIZE
 from portal.extensions import db
+from portal.formatting import long_date
 from portal.models import (
     AuditKind,
     Authority,
@@ -337,7 +338,7 @@ def problems(case: Case, sections: Sequence[Section], today: date) -> list[Probl
         if child.date_of_birth and _age_on(child.date_of_birth, when) >= 18:
             found.append(
                 Problem(
-                    f"Child {number} was 18 or over on {_day(when)}: check their date of "
+                    f"Child {number} was 18 or over on {long_date(when)}: check their date of "
                     "birth or the date it happened",
                     CHILDREN.key,
                     str(child.id),
@@ -364,10 +365,6 @@ def _age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
 def submit(user: User, case: Case, sections: Sequence[Section], address_hash: str | None) -> bool:
     """Send the case to the LADO. False if it had already been sent (nothing happens
     again); ValueError if it has problems (the page shows them first)."""
@@ -385,7 +382,7 @@ def submit(user: User, case: Case, sections: Sequence[Section], address_hash: st
             related_user_id=user.id,
             full_name=user.full_name,
             reference=case.reference,
-            respond_by=_day(response_due(case)),
+            respond_by=long_date(response_due(case)),
             sign_in_url=notify.absolute_url("auth.sign_in"),
         )
     db.session.commit()
@@ -456,8 +453,10 @@ def _warn_of_expiry(case: Case, now: datetime) -> None:
         creator.email,
         related_user_id=creator.id,
         full_name=creator.full_name,
-        started=_day(uk_date(case.created_at)),
-        deleted_after=_day(uk_date(max(now + MINIMUM_NOTICE, case.updated_at + DRAFT_LIFETIME))),
+        started=long_date(uk_date(case.created_at)),
+        deleted_after=long_date(
+            uk_date(max(now + MINIMUM_NOTICE, case.updated_at + DRAFT_LIFETIME))
+        ),
         sign_in_url=notify.absolute_url("auth.sign_in"),
     )
     db.session.commit()

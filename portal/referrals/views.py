@@ -31,7 +31,7 @@ from portal.referrals.sections import (
     CONTACT_SECTIONS,
     PARTNER_SECTIONS,
     Section,
-    child_rows,
+    rows_for_child,
 )
 from portal.vocabulary import Answer
 from portal.workdays import uk_date
@@ -283,7 +283,10 @@ def children_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseR
     elif request.method == "GET":
         service.record_view(user, case, "children", address_hash())
     return render_template(
-        "referrals/children.html", form=form, rows=child_rows(case), **_context(flow, place, case)
+        "referrals/children.html",
+        form=form,
+        rows_for_child=rows_for_child,
+        **_context(flow, place, case),
     )
 
 

@@ -38,7 +38,8 @@ def test_the_lado_logs_a_phone_call_as_a_contact(app: Flask, place: Place, mailb
         assert case.contact_method == ContactMethod.PHONE
         assert case.organisation_id is None
         assert case.referrer_name == journey.CONTACT["referrer_name"]
-        assert case.reference and case.reference.startswith("BRO-")
+        assert case.reference
+        assert case.reference.startswith("BRO-")
         assert case.received_at is not None
     # No acknowledgement e-mail: the caller has no account.
     assert mailbox.all() == []  # type: ignore[attr-defined]
