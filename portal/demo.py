@@ -236,6 +236,7 @@ def load() -> None:
     # One Argon2 hash serves every demo account: they share the published password.
     password_hash = passwords.hash_password(DEMO_PASSWORD)
     now = utcnow()
+    users = {}
     for account in ACCOUNTS:
         user = User(
             id=uuid.uuid4(),
@@ -254,4 +255,8 @@ def load() -> None:
             )
         user.memberships.append(membership)
         db.session.add(user)
+        users[account.email] = user
     db.session.commit()
+    from portal import demo_referrals
+
+    demo_referrals.load(users, organisations, authorities)

@@ -11,8 +11,19 @@ from sqlalchemy import func, select
 
 from portal import demo
 from portal.extensions import db
-from portal.models import Authority, Invitation, Organisation, OutboxMessage, Role, User
+from portal.models import (
+    Authority,
+    Case,
+    CaseStatus,
+    Invitation,
+    Organisation,
+    OutboxMessage,
+    Role,
+    User,
+    utcnow,
+)
 from portal.vocabulary import OrganisationType
+from portal.workdays import uk_date
 from tests.conftest import Mailbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +62,17 @@ def test_demo_data_covers_every_role_and_the_organisation_kinds(app: Flask) -> N
         assert db.session.scalar(select(func.count()).select_from(Organisation)) >= 6
         roles = {m.role for u in db.session.scalars(select(User)) for m in u.memberships}
         assert roles == set(Role)
+        # A sent referral and a draft from Oakwood, and a contact the LADO logged.
+        cases = db.session.scalars(select(Case).order_by(Case.created_at)).all()
+        assert [(c.status, c.logged) for c in cases] == [
+            (CaseStatus.SUBMITTED, False),
+            (CaseStatus.DRAFT, False),
+            (CaseStatus.SUBMITTED, True),
+        ]
+        year = uk_date(utcnow()).year
+        assert [c.reference for c in cases] == [f"BRK-{year}-00001", None, f"BRK-{year}-00002"]
+        assert cases[0].subject is not None
+        assert cases[0].subject.full_name == "Sam Example (demo)"
     # A second run leaves the data alone.
     again = runner.invoke(args=["demo-data", "--if-empty"])
     assert "already has data" in again.output

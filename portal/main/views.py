@@ -7,11 +7,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import keystore
-from portal.access import public, signed_in
+from portal import access, keystore
+from portal.access import Permission, public, signed_in
 from portal.extensions import db
 from portal.main import bp
-from portal.models import Authority, User
+from portal.models import Authority, Organisation, User
 from portal.places import place_at
 
 
@@ -25,7 +25,21 @@ def home(user: User) -> ResponseReturnValue:
         }
         for membership in user.active_memberships
     ]
-    return render_template("main/home.html", places=places)
+    # The main things each place lets them do, as the page's first actions.
+    referring = [
+        db.session.get_one(Organisation, organisation_id)
+        for organisation_id in access.organisations_where(user, Permission.ORGANISATION_REFERRALS)
+    ]
+    logging_contacts = [
+        db.session.get_one(Authority, authority_id)
+        for authority_id in access.authorities_where(user, Permission.AUTHORITY_CONTACTS_LOG)
+    ]
+    return render_template(
+        "main/home.html",
+        places=places,
+        referring=referring,
+        logging_contacts=logging_contacts,
+    )
 
 
 @bp.route("/healthz")
