@@ -39,6 +39,7 @@ bench: install-dev assets postgres
 	$(BIN)/python -m benchmarks.encryption_overhead
 	$(BIN)/python -m benchmarks.reencryption
 	$(BIN)/python -m benchmarks.blind_index_lookup
+	$(BIN)/python -m benchmarks.referral_submission
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -24,7 +24,8 @@ instance_path_option = click.option(
     "--instance-path",
     type=click.Path(path_type=Path),
     default=None,
-    help="The instance folder (default: the repository's instance/).",
+    envvar="PORTAL_INSTANCE_PATH",  # as the app reads it
+    help="The instance folder (default: PORTAL_INSTANCE_PATH, else the repository's instance/).",
 )
 
 

@@ -1,0 +1,327 @@
+"""50 partners sending referrals at once to gunicorn on 127.0.0.1, over PostgreSQL.
+
+    .venv/bin/python -m benchmarks.referral_submission
+
+A throwaway PostgreSQL (or BENCH_DATABASE_URL's server), an instance folder made as
+`make run` makes one (`flask secrets init`, `flask keys init`, `flask db upgrade`), and
+gunicorn with BENCH_WORKERS sync workers (default 4). Each partner is a thread with its
+own HTTP session, as a browser: it signs in with password and TOTP, starts a referral,
+answers every page, adds a child and a 200 KB PDF, checks its answers and sends, then
+sends again (the back button and a second click). All 50 start together.
+
+Prints the p50 and p95 time of each page (GET and POST separately), how many referrals
+were sent, and checks the database afterwards: exactly one submitted case per partner,
+every reference different, one acknowledgement and one audit event per referral. None
+lost, none duplicated.
+
+Goal (issue 5): none lost or duplicated; pages answer in well under a second at p95
+(password sign-in excepted: Argon2 is slow on purpose).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import requests
+from sqlalchemy import create_engine, func, select
+
+from benchmarks.common import databases, percentile
+from portal.models import AuditEvent, AuditKind, Case, CaseStatus, OutboxMessage
+from tests.referrals import journey
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PARTNERS = int(os.environ.get("BENCH_PARTNERS", "50"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+ORGANISATIONS = 10
+PASSWORD = "benchmark-lantern-harbour-42"  # noqa: S105 (a throwaway benchmark account)
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PDF = journey.PDF.replace(b"%%EOF", b"%" + b"x" * 200_000 + b"\n%%EOF")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _env(instance: Path, database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PORTAL_ENV": "development",  # plain http on 127.0.0.1, e-mails into the log
+        "PORTAL_INSTANCE_PATH": str(instance),
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_SIGN_IN_ATTEMPTS_PER_ADDRESS": "10000",  # every partner is on 127.0.0.1
+    }
+
+
+def _flask(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+# Run in its own process with the gunicorn environment, so the accounts are made by the
+# same settings (and password hashing) the server uses.
+SEED = """
+import sys, uuid
+from portal import create_app
+from portal.auth import passwords
+from portal.extensions import db
+from portal.models import (Authority, Membership, Organisation, OrganisationAuthority,
+    Role, User, utcnow)
+from portal.vocabulary import MeetingName, OrganisationType, SectorGroup
+
+partners, organisations, password = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+app = create_app()
+with app.app_context():
+    authority = Authority(id=uuid.uuid4(), code="BEN", display_name="Benchmark Council",
+        meeting_name=MeetingName.ASV, privacy_notice_url="https://ben.example/privacy",
+        minutes_working_days=10)
+    db.session.add(authority)
+    places = []
+    for number in range(organisations):
+        place = Organisation(id=uuid.uuid4(), name=f"Bench School {number}",
+            type=OrganisationType.EDUCATION, sector=SectorGroup.EDUCATION)
+        db.session.add(place)
+        db.session.add(OrganisationAuthority(organisation_id=place.id,
+            authority_id=authority.id, manages_accounts=True))
+        places.append(place)
+    hashed, now = passwords.hash_password(password), utcnow()
+    for number in range(partners):
+        secret = sys.stdin.readline().strip()
+        user = User(id=uuid.uuid4(), email=f"partner{number}@bench.example",
+            full_name=f"Bench Partner {number}", password_hash=hashed,
+            password_changed_at=now, totp_secret=secret, mfa_enrolled_at=now)
+        place = places[number % organisations]
+        user.memberships.append(Membership(role=Role.PARTNER_MEMBER, organisation_id=place.id))
+        db.session.add(user)
+        print(user.email, place.id, authority.id)
+    db.session.commit()
+"""
+
+
+def _seed(env: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """(email, TOTP secret, organisation id, authority id) for each partner."""
+    totp_secrets = [pyotp.random_base32(length=32) for _ in range(PARTNERS)]
+    result = subprocess.run(
+        [sys.executable, "-c", SEED, str(PARTNERS), str(ORGANISATIONS), PASSWORD],
+        cwd=ROOT,
+        env=env,
+        input="\n".join(totp_secrets) + "\n",
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
+    return [
+        (email, secret, organisation, authority)
+        for (email, organisation, authority), secret in zip(rows, totp_secrets, strict=True)
+    ]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str]) -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--timeout",
+            "120",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening, or still starting
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+class Partner:
+    """One person at a browser: keeps the CSRF token of the last page, times each request."""
+
+    def __init__(self, base: str, timings: dict[str, list[float]], failures: list[str]) -> None:
+        self.base = base
+        self.http = requests.Session()
+        self.token = ""
+        self.timings = timings
+        self.failures = failures
+
+    def _timed(self, label: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        start = time.perf_counter()
+        response = self.http.request(
+            method, self.base + path, allow_redirects=False, timeout=120, **kwargs
+        )
+        self.timings[label].append(time.perf_counter() - start)
+        found = (
+            CSRF.search(response.text)
+            if "text/html" in response.headers.get("Content-Type", "")
+            else None
+        )
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def page(self, label: str, path: str) -> None:
+        response = self._timed(f"GET  {label}", "GET", path)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {label}: {response.status_code}")
+
+    def send(self, label: str, path: str, data: dict[str, Any], **kwargs: Any) -> str:
+        """POST the page's form; the redirect it answers with."""
+        response = self._timed(
+            f"POST {label}", "POST", path, data={"csrf_token": self.token, **data}, **kwargs
+        )
+        if response.status_code != 302:
+            raise RuntimeError(f"POST {label}: {response.status_code}")
+        return str(response.headers["Location"])
+
+    def fill(self, label: str, path: str, data: dict[str, Any], **kwargs: Any) -> str:
+        self.page(label, path)
+        return self.send(label, path, data, **kwargs)
+
+
+def refer(partner: Partner, email: str, secret: str, organisation: str, authority: str) -> None:
+    partner.fill("sign-in", "/sign-in", {"email": email, "password": PASSWORD})
+    partner.fill("security code", "/sign-in/security-code", {"code": pyotp.TOTP(secret).now()})
+    case = partner.fill(
+        "start", f"/organisations/{organisation}/referrals/new", {"authority": authority}
+    )
+    partner.page("task list", case)
+    partner.fill("about you", f"{case}/about-you", journey.ABOUT_YOU)
+    partner.fill("person", f"{case}/person", journey.SUBJECT)
+    partner.fill("children", f"{case}/children", {"children_involved": "yes"})
+    partner.fill("child", f"{case}/children/new", journey.CHILD)
+    partner.fill("what happened", f"{case}/what-happened", journey.INCIDENT)
+    partner.fill("actions", f"{case}/actions", journey.ACTIONS)
+    partner.fill("files", f"{case}/files", {}, files={"file": ("statement.pdf", PDF)})
+    partner.fill("check and send", f"{case}/check", {})
+    # The back button and a second click: the same form again. It must not send twice.
+    again = partner.send("send again", f"{case}/check", {})
+    if again != case:
+        raise RuntimeError(f"a second send went to {again}")
+    partner.page("sent", f"{case}/sent")
+
+
+def run(database_url: str) -> None:
+    instance = Path(tempfile.mkdtemp(prefix="portal-bench-instance-"))
+    env = _env(instance, database_url)
+    _flask(env, "secrets", "init")
+    _flask(env, "keys", "init")
+    _flask(env, "db", "upgrade")
+    people = _seed(env)
+    timings: dict[str, list[float]] = defaultdict(list)
+    failures: list[str] = []
+    with gunicorn(env) as base:
+        barrier = threading.Barrier(PARTNERS)
+
+        def one(person: tuple[str, str, str, str]) -> None:
+            partner = Partner(base, timings, failures)
+            barrier.wait()
+            try:
+                refer(partner, *person)
+            except Exception as error:  # counted and printed, not raised
+                failures.append(f"{person[0]}: {error}")
+
+        threads = [threading.Thread(target=one, args=(person,)) for person in people]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - start
+
+    print(
+        f"{PARTNERS} partners in {ORGANISATIONS} organisations, gunicorn {WORKERS} sync "
+        f"workers, PostgreSQL; {os.cpu_count()} cores"
+    )
+    print(f"all done in {elapsed:.1f} s; {sum(len(t) for t in timings.values())} requests")
+    print(f"{'page':<24} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for label, values in timings.items():
+        print(
+            f"{label:<24} {len(values):>4} {percentile(values, 0.5) * 1000:>8.0f} "
+            f"{percentile(values, 0.95) * 1000:>8.0f} {max(values) * 1000:>8.0f}"
+        )
+    if failures:
+        print(f"{len(failures)} partner(s) failed:")
+        for failure in failures[:10]:
+            print("  ", failure)
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        sent = connection.execute(
+            select(Case.submitted_by_id, Case.reference).where(Case.status == CaseStatus.SUBMITTED)
+        ).all()
+        all_cases = connection.scalar(select(func.count()).select_from(Case))
+        acknowledgements = connection.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.template == "referral_received")
+        )
+        audited = connection.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.kind == AuditKind.CASE_SUBMITTED)
+        )
+    engine.dispose()
+    senders = [row.submitted_by_id for row in sent]
+    references = [row.reference for row in sent]
+    print(
+        f"cases: {all_cases}; submitted: {len(sent)}; distinct senders: {len(set(senders))}; "
+        f"distinct references: {len(set(references))}; acknowledgements: {acknowledgements}; "
+        f"CASE_SUBMITTED audit events: {audited}"
+    )
+    whole = len(sent) == len(set(senders)) == len(set(references)) == PARTNERS
+    print(
+        "none lost, none duplicated"
+        if whole and acknowledgements == audited == PARTNERS and all_cases == PARTNERS
+        else "LOST OR DUPLICATED: see the counts above"
+    )
+
+
+def main() -> int:
+    with databases(("postgresql",)) as found:
+        for _name, url in found:
+            run(url)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
