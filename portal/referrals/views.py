@@ -322,17 +322,42 @@ def child_remove(
     user: User, flow: Flow, place: Place, case: Case, child_id: uuid.UUID
 ) -> ResponseReturnValue:
     child = service.child_of(case, child_id) or abort(404)
+    return _confirm_removal(
+        flow,
+        place,
+        case,
+        question=f"Remove {child.name} from this {flow.noun}?",
+        button="Yes, remove them",
+        back_to="children",
+        remove=lambda: service.remove_child(user, case, child, address_hash()),
+        removed="The child has been removed from this referral.",
+    )
+
+
+def _confirm_removal(
+    flow: Flow,
+    place: Place,
+    case: Case,
+    *,
+    question: str,
+    button: str,
+    back_to: str,
+    remove: Callable[[], None],
+    removed: str,
+) -> ResponseReturnValue:
+    """A "Remove ...?" page: on yes, remove, say so, and go back to the list."""
+    back = flow.url(place, back_to, case_id=case.id)
     form = forms.ConfirmForm()
     if form.validate_on_submit():
-        service.remove_child(user, case, child, address_hash())
-        flash("The child has been removed from this referral.", "success")
-        return redirect(flow.url(place, "children", case_id=case.id))
+        remove()
+        flash(removed, "success")
+        return redirect(back)
     return render_template(
         "referrals/remove.html",
         form=form,
-        question=f"Remove {child.name} from this {flow.noun}?",
-        back=flow.url(place, "children", case_id=case.id),
-        button="Yes, remove them",
+        question=question,
+        back=back,
+        button=button,
         **_context(flow, place, case),
     )
 
@@ -385,19 +410,16 @@ def file_remove(
     user: User, flow: Flow, place: Place, case: Case, attachment_id: uuid.UUID
 ) -> ResponseReturnValue:
     attachment = service.attachment_of(case, attachment_id) or abort(404)
-    form = forms.ConfirmForm()
-    if form.validate_on_submit():
-        name = attachment.filename
-        service.remove_attachment(user, case, attachment, address_hash())
-        flash(f"{name} has been removed.", "success")
-        return redirect(flow.url(place, "files", case_id=case.id))
-    return render_template(
-        "referrals/remove.html",
-        form=form,
-        question=f"Remove {attachment.filename}?",
-        back=flow.url(place, "files", case_id=case.id),
+    name = attachment.filename
+    return _confirm_removal(
+        flow,
+        place,
+        case,
+        question=f"Remove {name}?",
         button="Yes, remove it",
-        **_context(flow, place, case),
+        back_to="files",
+        remove=lambda: service.remove_attachment(user, case, attachment, address_hash()),
+        removed=f"{name} has been removed.",
     )
 
 

@@ -330,3 +330,28 @@ def test_pages_of_a_case_that_does_not_exist_are_404(
 def test_response_due_skips_weekends_and_bank_holidays() -> None:
     # Sent on Christmas Eve 2026 (a Thursday): the next working day is Tuesday 29th.
     assert add_working_days(date(2026, 12, 24), 1) == date(2026, 12, 29)
+
+
+def test_a_child_is_changed_and_removed(app: Flask, place: Place, dsl: PortalClient) -> None:
+    case_url = journey.start_referral(dsl, place.school_id, place.authority_id)
+    journey.add_child(dsl, case_url)
+    journey.add_child(dsl, case_url, {**journey.CHILD, "name": "Second Child"})
+    page = dsl.get(f"{case_url}/children").get_data(as_text=True)
+    first = re.search(r"/children/([0-9a-f-]{36})", page)
+    assert first
+    child_url = f"{case_url}/children/{first.group(1)}"
+    journey.save(dsl, child_url, {**journey.CHILD, "name": "Renamed Child"})
+    page = dsl.get(f"{case_url}/children").get_data(as_text=True)
+    assert "Child 1: Renamed Child" in page
+    assert "Child 2: Second Child" in page
+    assert "Remove Renamed Child from this referral?" in dsl.get(f"{child_url}/remove").get_data(
+        as_text=True
+    )
+    response = dsl.post_form(f"{child_url}/remove", {})
+    assert response.headers["Location"] == f"{case_url}/children"
+    page = dsl.get(f"{case_url}/children").get_data(as_text=True)
+    assert "The child has been removed" in page
+    assert "Child 1: Second Child" in page
+    assert "Renamed Child" not in page
+    with app.app_context():
+        assert len(journey.the_case(app, case_url).children) == 1
