@@ -62,6 +62,9 @@ def test_a_partner_refers_from_sign_in_to_confirmation(
         "statement.pdf",
     ):
         assert answer.replace("'", "&#39;") in check, answer
+    assert re.search(
+        rf'<a class="govuk-link" href="{case_url}/files/[0-9a-f-]{{36}}">statement.pdf</a>', check
+    )
     response = journey.send(dsl, case_url)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"] == f"{case_url}/sent"
