@@ -239,6 +239,11 @@ class Form(FlaskForm):
             return with_filter.bind(form=form, **options)
 
 
+def is_whole_number(text: str) -> bool:
+    """0-9 only: str.isdigit() also takes "²" and other digits int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 class DateInputField(Field):
     """A GOV.UK date input (day, month, year), with GOV.UK's error messages.
 
@@ -292,7 +297,7 @@ class DateInputField(Field):
         ]
         if missing:
             raise ValueError(f"{self.thing} must include a {' and a '.join(missing)}")
-        if not all(part.isdigit() for part in parts):
+        if not all(is_whole_number(part) for part in parts):
             raise ValueError(f"{self.thing} must be a real date")
         if len(parts[2]) != 4:
             raise ValueError("Year must include 4 numbers")

@@ -21,6 +21,7 @@ from typing import Any
 import flask_migrate
 import pytest
 from flask import Flask
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from portal import create_app, keystore
@@ -41,6 +42,13 @@ BACKENDS = [
     for name in os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",")
     if name
 ]
+
+# Hypothesis explores new random answers on every local run; CI (.ci/run sets
+# HYPOTHESIS_PROFILE=ci) replays a fixed sequence, so a clean clone passes or fails the
+# same way every time. A failure found locally becomes a named case in a test.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @dataclass

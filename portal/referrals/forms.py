@@ -31,6 +31,7 @@ from portal.fields import (
     character_limit,
     choices_of,
     email_field,
+    is_whole_number,
     long_text_field,
     optional_text_field,
     radio_field,
@@ -351,7 +352,7 @@ class ChildForm(SectionForm):
 
     def validate_age(self, field: StringField) -> None:
         text = (field.data or "").strip()
-        if not text.isdigit():
+        if not is_whole_number(text):
             raise ValidationError("Age must be a whole number, like 9")
         if int(text) > 17:
             raise ValidationError("Age must be 17 or under: a child is under 18")

@@ -154,6 +154,9 @@ def test_a_wrong_answer_is_explained_and_nothing_typed_is_lost(
         (_answers(journey.CHILD, date_of_birth=["", "", ""], age=""), "date of birth or their age"),
         (_answers(journey.CHILD, date_of_birth=["", "", ""], age="18"), "Age must be 17 or under"),
         (_answers(journey.CHILD, date_of_birth=["", "", ""], age="nine"), "whole number"),
+        # Found by hypothesis: "²" is a digit to str.isdigit(), not to int().
+        (_answers(journey.CHILD, date_of_birth=["", "", ""], age="²"), "whole number"),
+        (_answers(journey.CHILD, date_of_birth=["²", "1", "2016"]), "must be a real date"),
         (_answers(journey.CHILD, date_of_birth=["30", "2", "2016"]), "must be a real date"),
         (_answers(journey.CHILD, gender=""), "Select their gender"),
         (_answers(journey.CHILD, words="x" * 5001), "5,000 characters or fewer"),
