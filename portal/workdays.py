@@ -1,14 +1,19 @@
-"""Working days: every statutory time-scale in working days counts Mondays to Fridays
-that are not bank holidays in England and Wales (from the `holidays` package, which
-knows the one-off days such as 19 September 2022).
+"""Working days and time-scales: every statutory time-scale in working days counts
+Mondays to Fridays that are not bank holidays in England and Wales (from the `holidays`
+package, which knows the one-off days such as 19 September 2022); some are in hours
+(actions within 24 hours) or calendar days, weeks and months (a review within 6 weeks).
 
 Days are UK calendar days: an event at 23:30 on a Monday in summer (22:30 UTC) happened
-on that Monday, so instants are converted to UK local time before taking their date.
+on that Monday, so instants are converted to UK local time before taking their date. A
+time-scale in days ends at the end of its last UK day; one in hours ends to the minute.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -54,3 +59,54 @@ def working_days_between(earlier: datetime.date, later: datetime.date) -> int:
         for offset in range(1, (later - earlier).days + 1)
         if is_working_day(earlier + datetime.timedelta(days=offset))
     )
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later, or the month's last day if it is shorter: 31
+    January and a month is 28 (or 29) February."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def end_of_uk_day(day: datetime.date) -> datetime.datetime:
+    """The last moment of a UK calendar day, as an aware instant."""
+    return datetime.datetime.combine(day, datetime.time.max, tzinfo=UK).astimezone(datetime.UTC)
+
+
+class Unit(StrEnum):
+    WORKING_DAYS = "working_days"
+    HOURS = "hours"
+    CALENDAR_DAYS = "calendar_days"
+    WEEKS = "weeks"
+    MONTHS = "months"
+
+
+@dataclass(frozen=True)
+class Timescale:
+    """A statutory time-scale: "within 5 working days", "within 24 hours"."""
+
+    amount: int
+    unit: Unit
+
+    def due(self, start: datetime.datetime) -> datetime.datetime:
+        """When something started at ``start`` is due, at the latest."""
+        if self.unit is Unit.HOURS:
+            return start + datetime.timedelta(hours=self.amount)
+        day = uk_date(start)
+        if self.unit is Unit.WORKING_DAYS:
+            return end_of_uk_day(add_working_days(day, self.amount))
+        if self.unit is Unit.MONTHS:
+            return end_of_uk_day(add_months(day, self.amount))
+        days = self.amount * (7 if self.unit is Unit.WEEKS else 1)
+        return end_of_uk_day(day + datetime.timedelta(days=days))
+
+    def __str__(self) -> str:
+        words = {
+            Unit.WORKING_DAYS: "working day",
+            Unit.HOURS: "hour",
+            Unit.CALENDAR_DAYS: "day",
+            Unit.WEEKS: "week",
+            Unit.MONTHS: "month",
+        }[self.unit]
+        return f"{self.amount} {words}{'' if self.amount == 1 else 's'}"
