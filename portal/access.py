@@ -56,6 +56,10 @@ class Permission(StrEnum):
     ORGANISATION_MEMBERS_MANAGE = "organisation:members:manage"
     ORGANISATION_REFERRALS = "organisation:referrals:submit"
     AUTHORITY_CONTACTS_LOG = "authority:contacts:log"
+    # The queue and the case pages; arranging and recording what the team does.
+    AUTHORITY_CASES_WORK = "authority:cases:work"
+    # Threshold decisions, outcomes, closing and reopening: the LADO's own judgements.
+    AUTHORITY_CASES_DECIDE = "authority:cases:decide"
 
     @property
     def scope(self) -> str:
@@ -63,9 +67,23 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
-    Role.LADO: frozenset({Permission.AUTHORITY_CONTACTS_LOG}),
-    Role.LADO_MANAGER: frozenset({Permission.AUTHORITY_CONTACTS_LOG}),
-    Role.BUSINESS_SUPPORT: frozenset({Permission.AUTHORITY_CONTACTS_LOG}),
+    Role.LADO: frozenset(
+        {
+            Permission.AUTHORITY_CONTACTS_LOG,
+            Permission.AUTHORITY_CASES_WORK,
+            Permission.AUTHORITY_CASES_DECIDE,
+        }
+    ),
+    Role.LADO_MANAGER: frozenset(
+        {
+            Permission.AUTHORITY_CONTACTS_LOG,
+            Permission.AUTHORITY_CASES_WORK,
+            Permission.AUTHORITY_CASES_DECIDE,
+        }
+    ),
+    Role.BUSINESS_SUPPORT: frozenset(
+        {Permission.AUTHORITY_CONTACTS_LOG, Permission.AUTHORITY_CASES_WORK}
+    ),
     Role.AUTHORITY_ADMIN: frozenset(
         {
             Permission.AUTHORITY_SETTINGS_MANAGE,

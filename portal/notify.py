@@ -64,6 +64,9 @@ TEMPLATES = {
     "referral_received": EmailTemplate(
         "Referral {reference} received", "email/referral_received.txt"
     ),
+    "referral_update": EmailTemplate(
+        "News about referral {reference}", "email/referral_update.txt"
+    ),
     "draft_expiring": EmailTemplate(
         "A draft referral will be deleted soon", "email/draft_expiring.txt"
     ),

@@ -1,25 +1,47 @@
-"""How a case moves from one status to the next. The only module that changes a case's
-status: each move checks where the case is, makes the change with a conditional UPDATE
-(so two requests racing cannot both make it), and does what goes with it.
+"""How a case moves from one status to the next: the only module that changes a case's
+status. Each move is a named transition with its guard (the statuses it starts from, the
+permission it needs, whether a rationale is required, a delay reason where a deadline
+was missed) and its effects (a timeline entry, an audit event, deadlines started and
+met, a notification). The move itself is a conditional UPDATE on the case's status and
+version, so two people acting on the same case at once cannot both succeed: the second
+is told the case has changed.
 
-    draft --submit--> submitted
-
-(The LADO's triage and everything after it arrive with their issues.)
+    draft -submit-> submitted -start_triage-> in_triage
+    in_triage -> advice_given | no_further_action | insufficient_information
+               | transferred | referral                      (threshold decisions)
+    referral -> strategy_discussion -> meetings <-> awaiting_agency (paused)
+    ... -> outcome -> concluding_actions -> closed -reopen-> in_triage
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, select, update
 
+from portal import audit, notify
+from portal.access import Permission, permissions_in
 from portal.extensions import db
-from portal.models import Authority, Case, CaseStatus, ReferenceCounter, utcnow
+from portal.models import (
+    AuditKind,
+    Authority,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Deadline,
+    DeadlineKind,
+    DelayReason,
+    ReferenceCounter,
+    User,
+    utcnow,
+)
 from portal.models.base import insert_unless_exists
 from portal.vocabulary import LabelledEnum, labels
-from portal.workdays import uk_date
+from portal.workdays import Timescale, Unit, uk_date
 
 COUNTERS = cast(Table, ReferenceCounter.__table__)
 
@@ -49,9 +71,22 @@ labels(
     },
 )
 
+# What a partner is told: nothing of the LADO's reasons, police involvement or pauses.
 PARTNER_STATUS = {
     CaseStatus.DRAFT: PartnerStatus.DRAFT,
     CaseStatus.SUBMITTED: PartnerStatus.SUBMITTED,
+    CaseStatus.IN_TRIAGE: PartnerStatus.BEING_CONSIDERED,
+    CaseStatus.INSUFFICIENT_INFORMATION: PartnerStatus.BEING_CONSIDERED,
+    CaseStatus.TRANSFERRED: PartnerStatus.BEING_CONSIDERED,
+    CaseStatus.ADVICE_GIVEN: PartnerStatus.ADVICE_GIVEN,
+    CaseStatus.NO_FURTHER_ACTION: PartnerStatus.CLOSED,
+    CaseStatus.REFERRAL: PartnerStatus.REFERRAL_ACCEPTED,
+    CaseStatus.STRATEGY_DISCUSSION: PartnerStatus.REFERRAL_ACCEPTED,
+    CaseStatus.MEETINGS: PartnerStatus.MEETING_ARRANGED,
+    CaseStatus.AWAITING_AGENCY: PartnerStatus.MEETING_ARRANGED,
+    CaseStatus.OUTCOME: PartnerStatus.MEETING_ARRANGED,
+    CaseStatus.CONCLUDING_ACTIONS: PartnerStatus.MEETING_ARRANGED,
+    CaseStatus.CLOSED: PartnerStatus.CLOSED,
 }
 
 
@@ -79,10 +114,16 @@ def submit(case: Case, submitted_by: uuid.UUID, *, now: datetime | None = None) 
     db.session.execute(
         update(Case)
         .where(Case.id == case.id)
-        .values(received_at=received, reference=next_reference(authority, uk_date(received).year))
+        .values(
+            received_at=received,
+            reference=next_reference(authority, uk_date(received).year),
+            version=Case.version + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(case)
+    _record(case, SUBMIT, submitted_by, now=now, rationale=None, detail={})
+    _start_deadlines(case, SUBMIT.starts, now)
     return True
 
 
@@ -103,3 +144,392 @@ def next_reference(authority: Authority, year: int) -> str:
         .returning(COUNTERS.c.last)
     ).scalar_one()
     return f"{authority.code}-{year}-{last:05d}"
+
+
+# The machine
+
+
+class WorkflowError(Exception):
+    """A move that cannot be made; the message says why, in words for the page."""
+
+
+class ForbiddenMoveError(WorkflowError):
+    pass
+
+
+class StaleCaseError(WorkflowError):
+    """Someone else moved the case since the page was shown."""
+
+
+STALE = (
+    "Someone else has changed this case since you opened the page. Your answers are "
+    "below: check the case and try again"
+)
+
+
+class MissingAnswerError(WorkflowError):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+
+
+class DelayReasonNeededError(WorkflowError):
+    def __init__(self, deadlines: list[Deadline]) -> None:
+        super().__init__("Select why the time-scale was missed")
+        self.deadlines = deadlines
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    timescale: Timescale
+    from_receipt: bool  # from when the LADO received the contact; else from the move
+    label: str
+
+
+DEADLINE_RULES: dict[DeadlineKind, DeadlineRule] = {
+    DeadlineKind.RESPONSE: DeadlineRule(
+        Timescale(1, Unit.WORKING_DAYS), True, "Respond to the referrer"
+    ),
+    DeadlineKind.STRATEGY_DISCUSSION: DeadlineRule(
+        Timescale(2, Unit.WORKING_DAYS), True, "Strategy discussion"
+    ),
+    DeadlineKind.ALLEGATIONS_MEETING: DeadlineRule(
+        Timescale(5, Unit.WORKING_DAYS), True, "Allegations meeting"
+    ),
+    DeadlineKind.REVIEW_MEETING: DeadlineRule(Timescale(6, Unit.WEEKS), False, "Review meeting"),
+    DeadlineKind.AGENCY_REVIEW: DeadlineRule(
+        Timescale(4, Unit.WEEKS), False, "Review of the paused case"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str  # what the button says
+    sources: frozenset[CaseStatus]
+    target: CaseStatus
+    permission: Permission | None  # None: the referral form's own access rule
+    rationale: bool = False  # a written reason is required
+    starts: tuple[DeadlineKind, ...] = ()
+    may_start: tuple[DeadlineKind, ...] = ()  # started when the person says so
+    meets: tuple[DeadlineKind, ...] = ()
+    tell_referrer: bool = False
+    detail_keys: frozenset[str] = field(default_factory=frozenset)
+
+
+def _from(*statuses: CaseStatus) -> frozenset[CaseStatus]:
+    return frozenset(statuses)
+
+
+S = CaseStatus
+DECIDE = Permission.AUTHORITY_CASES_DECIDE
+WORK = Permission.AUTHORITY_CASES_WORK
+THRESHOLD = {"criteria", "harm_category"}
+SUBMIT = Transition(
+    "submit", "Send", _from(S.DRAFT), S.SUBMITTED, None, starts=(DeadlineKind.RESPONSE,)
+)
+
+
+def _decision(
+    name: str,
+    label: str,
+    target: CaseStatus,
+    *,
+    detail_keys: frozenset[str] = frozenset(THRESHOLD),
+    starts: tuple[DeadlineKind, ...] = (),
+    may_start: tuple[DeadlineKind, ...] = (),
+) -> Transition:
+    """A threshold decision: from triage, by the LADO, with a rationale; it is the LADO's
+    response to the referrer, who is told."""
+    return Transition(
+        name,
+        label,
+        _from(S.IN_TRIAGE),
+        target,
+        DECIDE,
+        rationale=True,
+        starts=starts,
+        may_start=may_start,
+        meets=(DeadlineKind.RESPONSE,),
+        tell_referrer=True,
+        detail_keys=detail_keys,
+    )
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        SUBMIT,
+        Transition("start_triage", "Start triage", _from(S.SUBMITTED), S.IN_TRIAGE, WORK),
+        _decision("give_advice", "Give advice and guidance", S.ADVICE_GIVEN),
+        _decision("no_further_action", "No further action", S.NO_FURTHER_ACTION),
+        _decision("insufficient_information", "Not enough information", S.INSUFFICIENT_INFORMATION),
+        _decision(
+            "transfer",
+            "Transfer to another authority",
+            S.TRANSFERRED,
+            detail_keys=frozenset({"to_authority_id"}),
+        ),
+        _decision(
+            "accept_referral",
+            "Accept as a referral",
+            S.REFERRAL,
+            starts=(DeadlineKind.ALLEGATIONS_MEETING,),
+            may_start=(DeadlineKind.STRATEGY_DISCUSSION,),
+        ),
+        Transition(
+            "hold_strategy_discussion",
+            "Record the strategy discussion",
+            _from(S.REFERRAL),
+            S.STRATEGY_DISCUSSION,
+            WORK,
+            meets=(DeadlineKind.STRATEGY_DISCUSSION,),
+        ),
+        Transition(
+            "hold_meeting",
+            "Record a meeting held",
+            _from(S.REFERRAL, S.STRATEGY_DISCUSSION, S.MEETINGS),
+            S.MEETINGS,
+            WORK,
+            starts=(DeadlineKind.REVIEW_MEETING,),
+            meets=(
+                DeadlineKind.STRATEGY_DISCUSSION,
+                DeadlineKind.ALLEGATIONS_MEETING,
+                DeadlineKind.REVIEW_MEETING,
+            ),
+        ),
+        Transition(
+            "pause",
+            "Pause while another agency acts",
+            _from(S.STRATEGY_DISCUSSION, S.MEETINGS),
+            S.AWAITING_AGENCY,
+            WORK,
+            rationale=True,
+            starts=(DeadlineKind.AGENCY_REVIEW,),
+            meets=(DeadlineKind.REVIEW_MEETING,),
+        ),
+        Transition(
+            "review_paused",
+            "Record a review of the paused case",
+            _from(S.AWAITING_AGENCY),
+            S.AWAITING_AGENCY,
+            WORK,
+            rationale=True,
+            starts=(DeadlineKind.AGENCY_REVIEW,),
+            meets=(DeadlineKind.AGENCY_REVIEW,),
+        ),
+        Transition(
+            "resume",
+            "Resume",
+            _from(S.AWAITING_AGENCY),
+            S.MEETINGS,
+            WORK,
+            starts=(DeadlineKind.REVIEW_MEETING,),
+            meets=(DeadlineKind.AGENCY_REVIEW,),
+        ),
+        Transition(
+            "record_outcome",
+            "Record the outcome",
+            _from(S.STRATEGY_DISCUSSION, S.MEETINGS, S.AWAITING_AGENCY),
+            S.OUTCOME,
+            DECIDE,
+            rationale=True,
+            meets=(DeadlineKind.REVIEW_MEETING, DeadlineKind.AGENCY_REVIEW),
+            detail_keys=frozenset({"outcome"}),
+        ),
+        Transition(
+            "record_concluding_actions",
+            "Record the concluding actions",
+            _from(S.OUTCOME),
+            S.CONCLUDING_ACTIONS,
+            DECIDE,
+            detail_keys=frozenset({"actions"}),
+        ),
+        Transition(
+            "close",
+            "Close the case",
+            _from(
+                S.ADVICE_GIVEN,
+                S.NO_FURTHER_ACTION,
+                S.INSUFFICIENT_INFORMATION,
+                S.TRANSFERRED,
+                S.CONCLUDING_ACTIONS,
+            ),
+            S.CLOSED,
+            DECIDE,
+            tell_referrer=True,
+        ),
+        Transition(
+            "reopen",
+            "Reopen",
+            _from(S.CLOSED, S.ADVICE_GIVEN, S.NO_FURTHER_ACTION, S.INSUFFICIENT_INFORMATION),
+            S.IN_TRIAGE,
+            DECIDE,
+            rationale=True,
+        ),
+    )
+}
+
+
+def allowed_moves(case: Case, user: User) -> list[Transition]:
+    """The moves the case's status and the user's permissions allow: the case page's
+    buttons."""
+    held = permissions_in(user, authority_id=case.authority_id)
+    return [
+        transition
+        for transition in TRANSITIONS.values()
+        if case.status in transition.sources
+        and transition.permission is not None
+        and transition.permission in held
+    ]
+
+
+def overdue_deadlines(case: Case, now: datetime) -> list[Deadline]:
+    return [d for d in open_deadlines(case) if d.due_at < now]
+
+
+def open_deadlines(case: Case) -> list[Deadline]:
+    return list(
+        db.session.scalars(
+            select(Deadline)
+            .where(Deadline.case_id == case.id, Deadline.met_at.is_(None))
+            .order_by(Deadline.due_at)
+        )
+    )
+
+
+def move(
+    case: Case,
+    name: str,
+    actor: User,
+    *,
+    version: int,
+    rationale: str | None = None,
+    delay_reason: DelayReason | None = None,
+    delay_detail: str | None = None,
+    also_start: Iterable[DeadlineKind] = (),
+    detail: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    address_hash: str | None = None,
+) -> CaseEvent:
+    """Make a move, or raise WorkflowError saying why not (nothing is changed then).
+    ``version`` is the case's version when the person's page was drawn. The caller
+    commits."""
+    now = now or utcnow()
+    transition = TRANSITIONS.get(name)
+    if transition is None or transition.permission is None:
+        raise ForbiddenMoveError(f"There is no move called {name!r}")
+    if case.version != version:
+        raise StaleCaseError(STALE)
+    if case.status not in transition.sources:
+        raise ForbiddenMoveError(
+            f"A case that is {case.status.value.replace('_', ' ')} cannot be moved by "
+            f"‘{transition.label}’"
+        )
+    if transition.permission not in permissions_in(actor, authority_id=case.authority_id):
+        raise ForbiddenMoveError(f"You cannot ‘{transition.label}’ in this authority")
+    rationale = (rationale or "").strip() or None
+    if transition.rationale and rationale is None:
+        raise MissingAnswerError("rationale", "Enter the reasons for this decision")
+    extra = set(also_start) - set(transition.may_start)
+    if extra:
+        raise ForbiddenMoveError(f"‘{transition.label}’ cannot start {sorted(extra)}")
+    unknown = set(detail or {}) - transition.detail_keys
+    if unknown:
+        raise ForbiddenMoveError(f"‘{transition.label}’ does not record {sorted(unknown)}")
+    late = overdue_deadlines(case, now)
+    if late and delay_reason is None:
+        raise DelayReasonNeededError(late)
+    db.session.flush()
+    moved = db.session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.status == case.status, Case.version == version)
+        .values(status=transition.target, version=Case.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise StaleCaseError(STALE)
+    from_status = case.status
+    db.session.refresh(case)
+    for deadline in late:
+        deadline.delay_reason = delay_reason
+        deadline.delay_detail = (delay_detail or "").strip() or None
+    for deadline in open_deadlines(case):
+        if deadline.kind in transition.meets:
+            deadline.met_at = now
+    _start_deadlines(case, (*transition.starts, *also_start), now)
+    event = _record(
+        case,
+        transition,
+        actor.id,
+        now=now,
+        rationale=rationale,
+        detail=detail or {},
+        from_status=from_status,
+    )
+    audit.record(
+        AuditKind.CASE_MOVED,
+        actor_id=actor.id,
+        authority_id=case.authority_id,
+        case_id=case.id,
+        address_hash=address_hash,
+        transition=transition.name,
+        from_status=from_status.value,
+        to_status=transition.target.value,
+    )
+    if transition.tell_referrer and case.submitted_by_id and not case.logged:
+        referrer = db.session.get_one(User, case.submitted_by_id)
+        notify.queue_email(
+            "referral_update",
+            referrer.email,
+            related_user_id=referrer.id,
+            full_name=referrer.full_name,
+            reference=case.reference,
+            status=partner_status(case).label.lower(),
+            sign_in_url=notify.absolute_url("auth.sign_in"),
+        )
+    return event
+
+
+def _start_deadlines(case: Case, kinds: Iterable[DeadlineKind], now: datetime) -> None:
+    for kind in kinds:
+        rule = DEADLINE_RULES[kind]
+        starts_at = (case.received_at or now) if rule.from_receipt else now
+        db.session.add(
+            Deadline(
+                id=uuid.uuid4(),
+                case_id=case.id,
+                authority_id=case.authority_id,
+                kind=kind,
+                starts_at=starts_at,
+                due_at=rule.timescale.due(starts_at),
+            )
+        )
+
+
+def _record(
+    case: Case,
+    transition: Transition,
+    actor_id: uuid.UUID,
+    *,
+    now: datetime,
+    rationale: str | None,
+    detail: dict[str, Any],
+    from_status: CaseStatus | None = None,
+) -> CaseEvent:
+    event = CaseEvent(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        authority_id=case.authority_id,
+        transition=transition.name,
+        from_status=from_status or next(iter(transition.sources)),
+        to_status=transition.target,
+        occurred_at=now,
+        actor_id=actor_id,
+        detail=detail,
+    )
+    event.rationale = rationale
+    db.session.add(event)
+    return event

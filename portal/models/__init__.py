@@ -22,6 +22,7 @@ from portal.models.organisation import Organisation, OrganisationAuthority
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.sign_in_attempt import SignInAttempt, ThrottleKey
 from portal.models.stored_file import StoredFile, StoredFileChunk
+from portal.models.timeline import CaseEvent, Deadline, DeadlineKind, DelayReason
 from portal.models.user import (
     AUTHORITY_ROLES,
     ORGANISATION_ROLES,
@@ -42,9 +43,13 @@ __all__ = [
     "BlindIndexEntry",
     "Case",
     "CaseAttachment",
+    "CaseEvent",
     "CaseStatus",
     "Child",
     "DataKey",
+    "Deadline",
+    "DeadlineKind",
+    "DelayReason",
     "Invitation",
     "Membership",
     "Organisation",

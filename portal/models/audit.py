@@ -47,6 +47,7 @@ class AuditKind(StrEnum):
     CASE_SECTION_SAVED = "case.section_saved"
     CASE_ANSWERS_KEPT = "case.answers_kept"
     CASE_SUBMITTED = "case.submitted"
+    CASE_MOVED = "case.moved"
     CASE_VIEWED = "case.viewed"
     CASES_LISTED = "case.listed"
     CASE_DRAFT_DELETED = "case.draft_deleted"

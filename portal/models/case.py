@@ -39,7 +39,21 @@ class CaseStatus(StrEnum):
     """Where a case is in its life (see portal.workflow for the moves between)."""
 
     DRAFT = "draft"
-    SUBMITTED = "submitted"
+    SUBMITTED = "submitted"  # a contact, waiting for triage
+    IN_TRIAGE = "in_triage"
+    # Threshold decisions
+    ADVICE_GIVEN = "advice_given"
+    NO_FURTHER_ACTION = "no_further_action"
+    INSUFFICIENT_INFORMATION = "insufficient_information"
+    TRANSFERRED = "transferred"
+    REFERRAL = "referral"  # threshold met: the allegations process starts
+    # The allegations process
+    STRATEGY_DISCUSSION = "strategy_discussion"
+    MEETINGS = "meetings"
+    AWAITING_AGENCY = "awaiting_agency"  # paused: police, CPS or another agency
+    OUTCOME = "outcome"
+    CONCLUDING_ACTIONS = "concluding_actions"
+    CLOSED = "closed"
 
 
 class Case(Base):
@@ -76,6 +90,10 @@ class Case(Base):
     # When the LADO received it: the submission, or the phone call a logged contact
     # records. Time-scales run from here.
     received_at: Mapped[datetime | None]
+    # Counts every move of the case: a move made from a stale page (someone else moved
+    # the case since it was shown) is refused rather than applied twice.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     # Which sections have been answered in full, in the form's own names.
     completed_sections: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What was typed on a page that could not be saved as answers yet (the person chose
