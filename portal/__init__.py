@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.auth.views import note_timed_out_session
+    from portal.casework import bp as casework_bp
     from portal.main import bp as main_bp
     from portal.referrals import bp as referrals_bp
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(referrals_bp)
+    app.register_blueprint(casework_bp)
 
     # Order matters: a database that is down answers 503 before anything else runs, and
     # a timed-out session is noted before access control sends the user to sign in.

@@ -375,6 +375,17 @@ def logged_contact_or_404(authority: Authority, case_id: uuid.UUID) -> Case:
     return case or _not_found()
 
 
+def cases_of(authority: Authority) -> Select[Case]:
+    """An authority's cases once sent: its queue and case pages. (Drafts belong to the
+    people writing them.)"""
+    return select(Case).where(Case.authority_id == authority.id, Case.status != CaseStatus.DRAFT)
+
+
+def case_or_404(authority: Authority, case_id: uuid.UUID) -> Case:
+    case = db.session.scalars(cases_of(authority).where(Case.id == case_id)).first()
+    return case or _not_found()
+
+
 def authorities_for_referral(organisation: Organisation) -> list[Authority]:
     """Where a partner may refer: every authority of the deployment (the adult's work
     decides, not the organisation's links), those it works with first."""

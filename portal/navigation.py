@@ -66,6 +66,11 @@ def service_navigation() -> list[dict[str, Any]]:
         items.append(_item("Referrals", "referrals.referral_list", organisation_id=referring[0]))
     elif referring:
         items.append(_item("Referrals", "referrals.index"))
+    for authority_id in access.authorities_where(user, Permission.AUTHORITY_CASES_WORK):
+        text = "Queue"
+        if len(access.authorities_where(user, Permission.AUTHORITY_CASES_WORK)) > 1:
+            text = f"Queue: {db.session.get_one(Authority, authority_id).display_name}"
+        items.append(_item(text, "casework.queue_page", authority_id=authority_id))
     logging_in = access.authorities_where(user, Permission.AUTHORITY_CONTACTS_LOG)
     for authority_id in logging_in:
         text = "Log a contact"

@@ -40,7 +40,7 @@ from portal.models import (
     utcnow,
 )
 from portal.models.base import insert_unless_exists
-from portal.vocabulary import LabelledEnum, labels
+from portal.vocabulary import HarmCategory, LabelledEnum, labels
 from portal.workdays import Timescale, Unit, uk_date
 
 COUNTERS = cast(Table, ReferenceCounter.__table__)
@@ -460,6 +460,8 @@ def move(
         if deadline.kind in transition.meets:
             deadline.met_at = now
     _start_deadlines(case, (*transition.starts, *also_start), now)
+    if (detail or {}).get("harm_category"):  # the LADO's category replaces the referrer's
+        case.harm_category = HarmCategory((detail or {})["harm_category"])
     event = _record(
         case,
         transition,

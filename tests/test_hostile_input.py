@@ -169,6 +169,7 @@ def test_every_form_survives_hostile_answers(app: Flask, who: str) -> None:
         "child_id": [uuid.uuid4()],
         "attachment_id": [uuid.uuid4()],
         "key": ["about-you"],
+        "name": ["start_triage"],
     }
     if person is not None:
         sign_in(client, app, person)
@@ -176,6 +177,12 @@ def test_every_form_survives_hostile_answers(app: Flask, who: str) -> None:
         ids |= _draft(client, journey.start_referral(client, organisation_id, authority_id))
     elif who == "lado":
         ids |= _draft(client, journey.start_contact(client, authority_id))
+        # And a sent contact, for the case page's moves.
+        sent = journey.start_contact(client, authority_id)
+        journey.fill_in(client, sent, contact=True)
+        journey.send(client, sent)
+        ids["case_id"] = [*ids["case_id"], journey.case_id_of(sent)]
+        ids["name"] = ["start_triage", "give_advice", "accept_referral", "transfer", "pause"]
     total = 0
     for url in form_urls(app, ids):
         total += fuzz(client, url)

@@ -1,0 +1,8 @@
+"""The LADO's side of a case: the triage queue, the case page, and the moves the state
+machine (portal.workflow) allows from it."""
+
+from flask import Blueprint
+
+bp = Blueprint("casework", __name__)
+
+from portal.casework import views as views  # noqa: E402  (registers the routes)

@@ -1,0 +1,98 @@
+"""The forms of the LADO's case pages: a move of the case (a threshold decision, a
+meeting held, a pause...) with its rationale and, where a time-scale was missed, why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput
+from wtforms import BooleanField, IntegerField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Optional
+from wtforms.widgets import HiddenInput
+
+from portal.fields import (
+    Checkboxes,
+    ChoiceField,
+    Form,
+    MultipleChoiceField,
+    choices_of,
+    long_text_field,
+    radio_field,
+    submit_field,
+)
+from portal.models import DelayReason
+from portal.vocabulary import HarmCategory, ThresholdCriterion
+from portal.workflow import Transition
+
+
+class MoveForm(Form):
+    """Every question a move may ask; ``for_move`` removes those it does not."""
+
+    # The case's version when the page was drawn: a move from a stale page is refused.
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    criteria = MultipleChoiceField(
+        "Which of the harm criteria are met?",
+        widget=Checkboxes(),
+        choices=choices_of(ThresholdCriterion),
+        validators=[Optional()],
+        description="Select all that apply. Leave empty if none is met",
+    )
+    harm_category = radio_field(
+        "Category of harm", choices_of(HarmCategory), required="Select the category of harm"
+    )
+    strategy_discussion = BooleanField(
+        "A strategy discussion with the police is needed (within 2 working days)",
+        widget=GovCheckboxInput(),
+    )
+    to_authority = ChoiceField(
+        "Which authority is it transferred to?",
+        choices=[],
+        validators=[DataRequired(message="Select the authority to transfer it to")],
+    )
+    rationale = long_text_field(
+        "Your reasons",
+        max_length=10000,
+        required="Enter the reasons for this decision",
+        thing="Your reasons",
+        description="Recorded on the case. The referrer does not see it",
+    )
+    delay_reason = radio_field(
+        "Why was the time-scale missed?",
+        choices_of(DelayReason),
+        required="Select why the time-scale was missed",
+    )
+    delay_detail = long_text_field(
+        "More about the delay", max_length=2000, thing="More about the delay"
+    )
+    submit = submit_field("Save")
+
+    @classmethod
+    def for_move(
+        cls,
+        transition: Transition,
+        *,
+        late: bool,
+        authorities: list[SelectChoice],
+        **kwargs: Any,
+    ) -> MoveForm:
+        form = cls(**kwargs)
+        keep = {"csrf_token", "version", "submit"}
+        if transition.rationale:
+            keep.add("rationale")
+        if "criteria" in transition.detail_keys:
+            keep |= {"criteria", "harm_category"}
+        if transition.may_start:
+            keep.add("strategy_discussion")
+        if "to_authority_id" in transition.detail_keys:
+            keep.add("to_authority")
+            form.to_authority.choices = [SelectChoice("", "Choose an authority"), *authorities]
+        if late:
+            keep |= {"delay_reason", "delay_detail"}
+        for name in [field.name for field in form if field.name not in keep]:
+            delattr(form, name)
+        form.submit.label.text = transition.label
+        return form
+
+    def questions(self) -> list[Any]:
+        return [field for field in self if field.name not in ("csrf_token", "version", "submit")]

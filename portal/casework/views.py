@@ -1,0 +1,217 @@
+"""The LADO's team's pages: the queue, a case, and a move of a case.
+
+Every page is under the authority's AUTHORITY_CASES_WORK permission; cases are found only
+through access.case_or_404 (another authority's case answers 404). Moves go through
+portal.workflow, which checks the rest (a decision needs AUTHORITY_CASES_DECIDE).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from portal import access, audit, workflow
+from portal.access import Permission, requires
+from portal.auth.views import address_hash
+from portal.casework import bp, queue
+from portal.casework.forms import MoveForm
+from portal.extensions import db
+from portal.models import (
+    AuditKind,
+    Authority,
+    CaseEvent,
+    Deadline,
+    DeadlineKind,
+    DelayReason,
+    User,
+    utcnow,
+)
+from portal.referrals import service as referral_service
+from portal.referrals.sections import CONTACT_SECTIONS, PARTNER_SECTIONS
+from portal.vocabulary import HarmCategory, SubjectSector
+from portal.workdays import uk_date
+
+WORK = Permission.AUTHORITY_CASES_WORK
+
+
+@bp.route("/authorities/<uuid:authority_id>/queue")
+@requires(WORK)
+def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
+    filters = queue.Filters.from_args(request.args)
+    try:
+        number = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        number = 1
+    now = utcnow()
+    rows, total = queue.page(authority, filters, number, now)
+    audit.record(
+        AuditKind.CASES_LISTED,
+        actor_id=user.id,
+        authority_id=authority.id,
+        address_hash=address_hash(),
+        shown=len(rows),
+        page=number,
+    )
+    db.session.commit()
+    officers = db.session.scalars(access.staff_of(authority)).all()
+    pages = max(1, -(-total // queue.PAGE_SIZE))
+    return render_template(
+        "casework/queue.html",
+        authority=authority,
+        rows=rows,
+        total=total,
+        number=number,
+        pages=pages,
+        filters=filters,
+        counts=queue.counts(authority, now),
+        officers={officer.id: officer for officer in officers},
+        officer_choices=[(str(officer.id), officer.full_name) for officer in officers],
+        today=uk_date(now),
+        now=now,
+        rules=workflow.DEADLINE_RULES,
+        statuses=[(s.value, s.value.replace("_", " ").capitalize()) for s in _open_statuses()],
+        categories=HarmCategory.choices(),
+        sectors=SubjectSector.choices(),
+        page_url=lambda page_number: url_for(
+            "casework.queue_page",
+            authority_id=authority.id,
+            **{"page": page_number, **filters.as_args()},
+        ),
+    )
+
+
+def _open_statuses() -> list[Any]:
+    from portal.models import CaseStatus
+
+    return [s for s in CaseStatus if s not in queue.CLOSED]
+
+
+@bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>")
+@requires(WORK)
+def case_page(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    audit.record(
+        AuditKind.CASE_VIEWED,
+        actor_id=user.id,
+        authority_id=authority.id,
+        case_id=case.id,
+        address_hash=address_hash(),
+        page="case",
+    )
+    db.session.commit()
+    sections = CONTACT_SECTIONS if case.logged else PARTNER_SECTIONS
+    events = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.occurred_at)
+    ).all()
+    deadlines = db.session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at)
+    ).all()
+    people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    return render_template(
+        "casework/case.html",
+        authority=authority,
+        case=case,
+        summary=[(s, rows) for s in sections if (rows := s.summary(case))],
+        events=list(reversed(events)),
+        deadlines=deadlines,
+        rules=workflow.DEADLINE_RULES,
+        moves=workflow.allowed_moves(case, user),
+        people=people,
+        now=utcnow(),
+        url=lambda page, **values: url_for(
+            f"casework.case_{page}", authority_id=authority.id, **values
+        ),
+    )
+
+
+@bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/<name>", methods=["GET", "POST"])
+@requires(WORK)
+def move_page(
+    user: User, authority: Authority, case_id: uuid.UUID, name: str
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    transition = workflow.TRANSITIONS.get(name)
+    if transition is None or transition.permission is None:
+        abort(404)
+    # A form drawn before someone else moved the case is answered with why it cannot go
+    # ahead (and the answers), not a bare 404, even if the move is no longer possible.
+    stale = request.method == "POST" and request.form.get("version") != str(case.version)
+    if transition not in workflow.allowed_moves(case, user) and not stale:
+        abort(404)
+    now = utcnow()
+    late = workflow.overdue_deadlines(case, now)
+    others = db.session.scalars(select(Authority).where(Authority.id != authority.id)).all()
+    form = MoveForm.for_move(
+        transition,
+        late=bool(late),
+        authorities=[SelectChoice(str(a.id), a.display_name) for a in others],
+        data={"version": case.version} if request.method == "GET" else None,
+    )
+    problem: str | None = None
+    if form.validate_on_submit():
+        detail: dict[str, Any] = {}
+        if "criteria" in form:
+            detail = {"criteria": form.criteria.data, "harm_category": form.harm_category.data}
+        if "to_authority" in form:
+            detail = {"to_authority_id": form.to_authority.data}
+        also = (
+            [DeadlineKind.STRATEGY_DISCUSSION]
+            if "strategy_discussion" in form and form.strategy_discussion.data
+            else []
+        )
+        try:
+            workflow.move(
+                case,
+                name,
+                user,
+                version=form.version.data if form.version.data is not None else -1,
+                rationale=form.rationale.data if "rationale" in form else None,
+                delay_reason=DelayReason(form.delay_reason.data) if late else None,
+                delay_detail=form.delay_detail.data if late else None,
+                also_start=also,
+                detail=detail,
+                now=now,
+                address_hash=address_hash(),
+            )
+        except workflow.MissingAnswerError as error:
+            getattr(form, error.field_name).errors = [str(error)]
+        except workflow.WorkflowError as error:
+            # Stale or no longer allowed: the answers stay on the page with the reason.
+            problem = str(error)
+        else:
+            db.session.commit()
+            flash(f"{transition.label}: done.", "success")
+            return redirect(
+                url_for("casework.case_page", authority_id=authority.id, case_id=case.id)
+            )
+    return render_template(
+        "casework/move.html",
+        authority=authority,
+        case=case,
+        transition=transition,
+        form=form,
+        late=[workflow.DEADLINE_RULES[deadline.kind].label.lower() for deadline in late],
+        problem=problem,
+    )
+
+
+@bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/files/<uuid:attachment_id>")
+@requires(WORK)
+def case_file(
+    user: User, authority: Authority, case_id: uuid.UUID, attachment_id: uuid.UUID
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    attachment = referral_service.attachment_of(case, attachment_id) or abort(404)
+    opened = referral_service.open_attachment(user, case, attachment, address_hash())
+    return send_file(
+        opened,
+        mimetype=attachment.media_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+        max_age=0,
+    )

@@ -1,0 +1,222 @@
+"""The LADO's queue and case page, through the test client: what is due first on top,
+filters and counts, the case with its answers and timeline, a decision with its
+rationale, a stale page, and another authority's 404."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+
+from portal.extensions import db
+from portal.models import Case, CaseStatus, Deadline, Role
+from portal.models.base import utcnow
+from tests.client import PortalClient
+from tests.factories import make_account, make_authority
+from tests.referrals import journey
+from tests.referrals.conftest import Place, signed_in_as
+
+
+def _sent(app: Flask, place: Place, client: PortalClient, **subject: str) -> str:
+    case_url = journey.start_referral(client, place.school_id, place.authority_id)
+    journey.fill_in(client, case_url)
+    if subject:
+        journey.save(client, f"{case_url}/person", {**journey.SUBJECT, **subject})
+    journey.send(client, case_url)
+    return f"/authorities/{place.authority_id}/cases/{journey.case_id_of(case_url)}"
+
+
+def _move(client: PortalClient, url: str, data: dict[str, object]) -> object:
+    """The move's form as a browser sends it: with the version the page was drawn at."""
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(r'<input[^>]*name="version"[^>]*>', page)
+    assert found, page
+    version = re.search(r'value="(\d+)"', found.group(0))
+    assert version
+    return client.post_form(url, {"version": version.group(1), **data})
+
+
+DECISION = {"criteria": ["harmed_child"], "harm_category": "physical"}
+
+
+@pytest.fixture
+def lado(app: Flask, place: Place) -> PortalClient:
+    return signed_in_as(app, place.lado)
+
+
+def test_the_queue_lists_open_cases_what_is_due_first(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    later = _sent(app, place, dsl, full_name="Later Person")
+    sooner = _sent(app, place, dsl, full_name="Sooner Person")
+    with app.app_context():  # the second one arrived long ago: its response is overdue
+        db.session.execute(
+            update(Deadline)
+            .where(Deadline.case_id == journey.case_id_of(sooner))
+            .values(due_at=utcnow() - timedelta(days=3))
+        )
+        db.session.commit()
+    page = html.unescape(
+        lado.get(f"/authorities/{place.authority_id}/queue").get_data(as_text=True)
+    )
+    assert page.index(">SP<") < page.index(">LP<") if ">SP<" in page else True
+    assert "SP" in page
+    assert "LP" in page
+    assert "Sooner Person" not in page  # initials only
+    assert page.index("SP") < page.index("LP")
+    assert "Overdue" in page
+    assert re.search(r"Overdue</p>\s*<p[^>]*>\s*<a[^>]*>1<", page)
+    overdue = lado.get(f"/authorities/{place.authority_id}/queue?overdue=yes").get_data(
+        as_text=True
+    )
+    assert "SP" in overdue
+    assert "LP" not in overdue
+    assert journey.case_id_of(later).hex[:8] not in overdue
+
+
+def test_the_queue_filters_ignore_nonsense(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    _sent(app, place, dsl)
+    for query in ("?status=nonsense", "?officer=not-a-uuid", "?page=-4", "?page=x", "?sector=%00"):
+        response = lado.get(f"/authorities/{place.authority_id}/queue{query}")
+        assert response.status_code == 200, query
+    physical = lado.get(f"/authorities/{place.authority_id}/queue?category=physical")
+    assert "1 case," in physical.get_data(as_text=True)
+    sexual = lado.get(f"/authorities/{place.authority_id}/queue?category=sexual")
+    assert "0 cases," in sexual.get_data(as_text=True)
+
+
+def test_the_case_page_shows_the_referral_and_its_deadlines(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    page = html.unescape(lado.get(case_url).get_data(as_text=True))
+    assert journey.SUBJECT["full_name"] in page
+    assert journey.INCIDENT["allegation"] in page
+    assert "Respond to the referrer" in page
+    assert "Start triage" in page
+    file_link = re.search(rf'href="({case_url}/files/[0-9a-f-]{{36}})"', page)
+    assert file_link
+    download = lado.get(file_link.group(1))
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_a_threshold_decision_needs_a_rationale_and_keeps_what_was_typed(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    assert _move(lado, f"{case_url}/start_triage", {}).status_code == 302  # type: ignore[attr-defined]
+    response: Any = _move(
+        lado,
+        f"{case_url}/accept_referral",
+        {"criteria": ["harmed_child"], "harm_category": "sexual", "rationale": " "},
+    )
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Enter the reasons for this decision" in page
+    assert 'value="sexual" checked' in page
+    response = _move(
+        lado,
+        f"{case_url}/accept_referral",
+        {
+            "criteria": ["harmed_child"],
+            "harm_category": "sexual",
+            "strategy_discussion": "y",
+            "rationale": "Meets the harm test",
+        },
+    )
+    assert response.headers["Location"] == case_url
+    page = html.unescape(lado.get(case_url).get_data(as_text=True))
+    assert "Meets the harm test" in page
+    assert "Strategy discussion" in page
+    assert "Allegations meeting" in page
+    with app.app_context():
+        case = db.session.get_one(Case, journey.case_id_of(case_url))
+        assert case.status == CaseStatus.REFERRAL
+        assert case.harm_category is not None
+        assert case.harm_category.value == "sexual"
+
+
+def test_a_stale_page_is_told_and_loses_nothing(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    _move(lado, f"{case_url}/start_triage", {})
+    page = lado.get(f"{case_url}/give_advice").get_data(as_text=True)  # drawn now...
+    token = lado.csrf_token
+    version = re.search(r'<input[^>]*name="version"[^>]*value="(\d+)"', page)
+    assert version
+    colleague = signed_in_as(app, make_account(app, Role.LADO, authority_id=place.authority_id))
+    answer = _move(colleague, f"{case_url}/give_advice", {**DECISION, "rationale": "Quick"})
+    assert answer.status_code == 302  # type: ignore[attr-defined]
+    # ...and sent after the colleague's decision: told, and nothing typed is lost.
+    response = lado.post(
+        f"{case_url}/give_advice",
+        data={
+            "csrf_token": token,
+            "version": version.group(1),
+            **DECISION,
+            "rationale": "My careful advice",
+        },
+    )
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Someone else has changed this case" in page
+    assert "My careful advice" in page
+
+
+def test_a_missed_deadline_asks_why(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    with app.app_context():
+        db.session.execute(update(Deadline).values(due_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    form = html.unescape(lado.get(f"{case_url}/start_triage").get_data(as_text=True))
+    assert "A time-scale has been missed (respond to the referrer)" in form
+    response: Any = _move(lado, f"{case_url}/start_triage", {})
+    assert "Select why the time-scale was missed" in html.unescape(response.get_data(as_text=True))
+    response = _move(
+        lado, f"{case_url}/start_triage", {"delay_reason": "complexity", "delay_detail": "Weekend"}
+    )
+    assert response.headers["Location"] == case_url
+    page = html.unescape(lado.get(case_url).get_data(as_text=True))
+    assert "The complexity of the case" in page
+
+
+def test_moves_the_machine_forbids_are_404(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    for name in ("close", "record_outcome", "submit", "nonsense", "give_advice"):
+        assert lado.get(f"{case_url}/{name}").status_code == 404, name
+    support = signed_in_as(
+        app, make_account(app, Role.BUSINESS_SUPPORT, authority_id=place.authority_id)
+    )
+    assert support.get(f"{case_url}/start_triage").status_code == 200
+    _move(support, f"{case_url}/start_triage", {})
+    assert support.get(f"{case_url}/give_advice").status_code == 404  # the LADO decides
+
+
+def test_another_authority_and_partners_cannot_reach_the_case(
+    app: Flask, place: Place, dsl: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    elsewhere = make_authority(app)
+    stranger = signed_in_as(app, make_account(app, Role.LADO, authority_id=elsewhere))
+    moved = case_url.replace(str(place.authority_id), str(elsewhere))
+    for url in (
+        case_url,
+        moved,
+        f"{moved}/start_triage",
+        f"/authorities/{place.authority_id}/queue",
+    ):
+        assert stranger.get(url).status_code == 404, url
+    assert stranger.get(f"/authorities/{elsewhere}/queue").status_code == 200
+    assert "0 cases," in stranger.get(f"/authorities/{elsewhere}/queue").get_data(as_text=True)
+    assert dsl.get(case_url).status_code == 404
