@@ -96,3 +96,23 @@ class MoveForm(Form):
 
     def questions(self) -> list[Any]:
         return [field for field in self if field.name not in ("csrf_token", "version", "submit")]
+
+
+class AssignForm(Form):
+    officer = ChoiceField("Officer", choices=[], validators=[Optional()])
+    assign = submit_field("Assign")  # not "submit": two forms share the case page
+
+    def __init__(self, *args: Any, officers: list[SelectChoice], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.officer.choices = [SelectChoice("", "Not assigned"), *officers]
+
+
+class NoteForm(Form):
+    text = long_text_field(
+        "Add a note",
+        max_length=5000,
+        required="Enter the note",
+        thing="The note",
+        description="Only the LADO's team can read notes",
+    )
+    add_note = submit_field("Add note")

@@ -19,12 +19,15 @@ from portal import access, audit, workflow
 from portal.access import Permission, requires
 from portal.auth.views import address_hash
 from portal.casework import bp, queue
-from portal.casework.forms import MoveForm
+from portal.casework import service as case_service
+from portal.casework.forms import AssignForm, MoveForm, NoteForm
 from portal.extensions import db
 from portal.models import (
     AuditKind,
     Authority,
+    Case,
     CaseEvent,
+    CaseNote,
     Deadline,
     DeadlineKind,
     DelayReason,
@@ -104,12 +107,25 @@ def case_page(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseR
         page="case",
     )
     db.session.commit()
+    return _case(user, authority, case)
+
+
+def _case(
+    user: User,
+    authority: Authority,
+    case: Case,
+    *,
+    note_form: NoteForm | None = None,
+) -> ResponseReturnValue:
     sections = CONTACT_SECTIONS if case.logged else PARTNER_SECTIONS
     events = db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.occurred_at)
     ).all()
     deadlines = db.session.scalars(
         select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at)
+    ).all()
+    notes = db.session.scalars(
+        select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.created_at.desc())
     ).all()
     people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
     return render_template(
@@ -119,14 +135,52 @@ def case_page(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseR
         summary=[(s, rows) for s in sections if (rows := s.summary(case))],
         events=list(reversed(events)),
         deadlines=deadlines,
+        notes=notes,
         rules=workflow.DEADLINE_RULES,
         moves=workflow.allowed_moves(case, user),
         people=people,
         now=utcnow(),
+        note_form=note_form or NoteForm(formdata=None),
+        form=note_form,  # its errors, if any, in the page's error summary
+        assign_form=AssignForm(
+            formdata=None,
+            data={"officer": str(case.assigned_to_id) if case.assigned_to_id else ""},
+            officers=_officer_choices(authority),
+        ),
         url=lambda page, **values: url_for(
             f"casework.case_{page}", authority_id=authority.id, **values
         ),
     )
+
+
+def _officer_choices(authority: Authority) -> list[SelectChoice]:
+    return [SelectChoice(str(u.id), u.full_name) for u in case_service.officers(authority)]
+
+
+@bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/assign", methods=["POST"])
+@requires(WORK)
+def case_assign(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    form = AssignForm(officers=_officer_choices(authority))
+    if form.validate_on_submit():
+        officer = uuid.UUID(form.officer.data) if form.officer.data else None
+        case_service.assign(user, case, officer, address_hash())
+        flash("The officer has been changed.", "success")
+    else:
+        flash("Select one of the officers listed.", "error")
+    return redirect(url_for("casework.case_page", authority_id=authority.id, case_id=case.id))
+
+
+@bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/notes", methods=["POST"])
+@requires(WORK)
+def case_notes(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        case_service.add_note(user, case, form.text.data, address_hash())
+        flash("Your note has been added.", "success")
+        return redirect(url_for("casework.case_page", authority_id=authority.id, case_id=case.id))
+    return _case(user, authority, case, note_form=form)
 
 
 @bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/<name>", methods=["GET", "POST"])

@@ -22,7 +22,7 @@ from portal.models.organisation import Organisation, OrganisationAuthority
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.sign_in_attempt import SignInAttempt, ThrottleKey
 from portal.models.stored_file import StoredFile, StoredFileChunk
-from portal.models.timeline import CaseEvent, Deadline, DeadlineKind, DelayReason
+from portal.models.timeline import CaseEvent, CaseNote, Deadline, DeadlineKind, DelayReason
 from portal.models.user import (
     AUTHORITY_ROLES,
     ORGANISATION_ROLES,
@@ -44,6 +44,7 @@ __all__ = [
     "Case",
     "CaseAttachment",
     "CaseEvent",
+    "CaseNote",
     "CaseStatus",
     "Child",
     "DataKey",

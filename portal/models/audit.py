@@ -48,6 +48,8 @@ class AuditKind(StrEnum):
     CASE_ANSWERS_KEPT = "case.answers_kept"
     CASE_SUBMITTED = "case.submitted"
     CASE_MOVED = "case.moved"
+    CASE_ASSIGNED = "case.assigned"
+    CASE_NOTE_ADDED = "case.note_added"
     CASE_VIEWED = "case.viewed"
     CASES_LISTED = "case.listed"
     CASE_DRAFT_DELETED = "case.draft_deleted"

@@ -104,3 +104,18 @@ class Deadline(Base):
     @property
     def missed(self) -> bool:
         return (self.met_at or utcnow()) > self.due_at
+
+
+class CaseNote(Base):
+    """The LADO's team's own notes on a case: never shown to partners or the subject."""
+
+    __tablename__ = "case_notes"
+    __encryption_owner__ = CASE_OWNER
+    __table_args__ = (Index("ix_case_notes_case", "case_id", "created_at"),)
+
+    id: Mapped[UUIDPrimaryKey]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    text = encrypted(TEXT, max_length=5000, nullable=False)

@@ -220,3 +220,61 @@ def test_another_authority_and_partners_cannot_reach_the_case(
     assert stranger.get(f"/authorities/{elsewhere}/queue").status_code == 200
     assert "0 cases," in stranger.get(f"/authorities/{elsewhere}/queue").get_data(as_text=True)
     assert dsl.get(case_url).status_code == 404
+
+
+def test_notes_are_sealed_kept_when_wrong_and_never_shown_to_partners(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    lado.get(case_url)
+    too_long = "x" * 5001
+    response = lado.post_form(f"{case_url}/notes", {"text": too_long})
+    page = html.unescape(response.get_data(as_text=True))
+    assert "The note must be 5,000 characters or fewer" in page
+    assert too_long in page
+    empty = html.unescape(
+        lado.post_form(f"{case_url}/notes", {"text": "  "}).get_data(as_text=True)
+    )
+    assert "Enter the note" in empty
+    response = lado.post_form(f"{case_url}/notes", {"text": "Called the DSL (note-canary)"})
+    assert response.headers["Location"] == case_url
+    assert "Called the DSL (note-canary)" in lado.get(case_url).get_data(as_text=True)
+    partner_view = dsl.get(
+        f"/organisations/{place.school_id}/referrals/{journey.case_id_of(case_url)}"
+    )
+    assert "note-canary" not in partner_view.get_data(as_text=True)
+    with app.app_context():
+        from sqlalchemy import select, text
+
+        from portal.models import AuditEvent, AuditKind, CaseNote
+
+        note = db.session.scalars(select(CaseNote)).one()
+        assert note.author_id == place.lado.id
+        raw = db.session.execute(text("SELECT text FROM case_notes")).scalar_one()
+        assert b"note-canary" not in bytes(raw)
+        added = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.kind == AuditKind.CASE_NOTE_ADDED)
+        ).one()
+        assert "canary" not in str(added.detail)
+
+
+def test_a_case_is_assigned_to_an_officer_and_the_queue_filters_by_them(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    lado.get(case_url)
+    response = lado.post_form(f"{case_url}/assign", {"officer": str(place.lado.id)})
+    assert response.headers["Location"] == case_url
+    queue_url = f"/authorities/{place.authority_id}/queue"
+    mine = lado.get(f"{queue_url}?officer={place.lado.id}").get_data(as_text=True)
+    assert "1 case," in mine
+    assert place.lado.full_name in mine
+    # Someone who is not one of the authority's officers cannot be chosen.
+    outsider = make_account(app, Role.LADO, authority_id=make_authority(app))
+    lado.get(case_url)
+    lado.post_form(f"{case_url}/assign", {"officer": str(outsider.id)})
+    assert "Select one of the officers listed" in lado.get(case_url).get_data(as_text=True)
+    with app.app_context():
+        assert (
+            db.session.get_one(Case, journey.case_id_of(case_url)).assigned_to_id == place.lado.id
+        )

@@ -1,0 +1,55 @@
+"""Changes to a case that are not moves of its status: who it is assigned to, and the
+team's notes. Each is audited (without the note's words) in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+from portal import access, audit
+from portal.extensions import db
+from portal.models import AuditKind, Authority, Case, CaseNote, User, utcnow
+
+
+def officers(authority: Authority) -> list[User]:
+    """Who a case can be assigned to: the authority's staff who work cases."""
+    return [
+        user
+        for user in db.session.scalars(access.staff_of(authority))
+        if access.Permission.AUTHORITY_CASES_WORK
+        in access.permissions_in(user, authority_id=authority.id)
+    ]
+
+
+def assign(user: User, case: Case, officer_id: uuid.UUID | None, address_hash: str | None) -> None:
+    case.assigned_to_id = officer_id
+    audit.record(
+        AuditKind.CASE_ASSIGNED,
+        actor_id=user.id,
+        authority_id=case.authority_id,
+        case_id=case.id,
+        target_user_id=officer_id,
+        address_hash=address_hash,
+    )
+    db.session.commit()
+
+
+def add_note(user: User, case: Case, text: str, address_hash: str | None) -> CaseNote:
+    note = CaseNote(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        authority_id=case.authority_id,
+        author_id=user.id,
+        created_at=utcnow(),
+    )
+    note.text = text.strip()
+    db.session.add(note)
+    audit.record(
+        AuditKind.CASE_NOTE_ADDED,
+        actor_id=user.id,
+        authority_id=case.authority_id,
+        case_id=case.id,
+        address_hash=address_hash,
+        note=note.id,
+    )
+    db.session.commit()
+    return note
