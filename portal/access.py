@@ -60,6 +60,8 @@ class Permission(StrEnum):
     AUTHORITY_CASES_WORK = "authority:cases:work"
     # Threshold decisions, outcomes, closing and reopening: the LADO's own judgements.
     AUTHORITY_CASES_DECIDE = "authority:cases:decide"
+    # Who looked at what: the audit trail of the authority's cases.
+    AUTHORITY_AUDIT_VIEW = "authority:audit:view"
 
     @property
     def scope(self) -> str:
@@ -79,6 +81,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.AUTHORITY_CONTACTS_LOG,
             Permission.AUTHORITY_CASES_WORK,
             Permission.AUTHORITY_CASES_DECIDE,
+            Permission.AUTHORITY_AUDIT_VIEW,
         }
     ),
     Role.BUSINESS_SUPPORT: frozenset(

@@ -23,6 +23,7 @@ from portal.casework import service as case_service
 from portal.casework.forms import AssignForm, MoveForm, NoteForm
 from portal.extensions import db
 from portal.models import (
+    AuditEvent,
     AuditKind,
     Authority,
     Case,
@@ -40,6 +41,7 @@ from portal.vocabulary import HarmCategory, SubjectSector
 from portal.workdays import uk_date
 
 WORK = Permission.AUTHORITY_CASES_WORK
+VIEWS_SHOWN = 50  # the latest views of a case, for a LADO manager
 
 
 @bp.route("/authorities/<uuid:authority_id>/queue")
@@ -128,8 +130,25 @@ def _case(
         select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.created_at.desc())
     ).all()
     people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    viewed = (
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.case_id == case.id, AuditEvent.kind == AuditKind.CASE_VIEWED)
+            .order_by(AuditEvent.occurred_at.desc())
+            .limit(VIEWS_SHOWN)
+        ).all()
+        if Permission.AUTHORITY_AUDIT_VIEW in access.permissions_in(user, authority_id=authority.id)
+        else None
+    )
     return render_template(
         "casework/case.html",
+        viewed=viewed,
+        viewers={
+            u.id: u
+            for u in db.session.scalars(
+                select(User).where(User.id.in_({e.actor_id for e in viewed or [] if e.actor_id}))
+            )
+        },
         authority=authority,
         case=case,
         summary=[(s, rows) for s in sections if (rows := s.summary(case))],

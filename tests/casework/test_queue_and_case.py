@@ -278,3 +278,19 @@ def test_a_case_is_assigned_to_an_officer_and_the_queue_filters_by_them(
         assert (
             db.session.get_one(Case, journey.case_id_of(case_url)).assigned_to_id == place.lado.id
         )
+
+
+def test_a_lado_manager_sees_who_viewed_a_case(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    lado.get(case_url)
+    assert "Who viewed this case" not in lado.get(case_url).get_data(as_text=True)
+    manager = signed_in_as(
+        app, make_account(app, Role.LADO_MANAGER, authority_id=place.authority_id)
+    )
+    page = html.unescape(manager.get(case_url).get_data(as_text=True))
+    assert "Who viewed this case" in page
+    viewed = page[page.index("Who viewed this case") :]
+    assert place.lado.full_name in viewed
+    assert place.dsl.full_name in viewed  # the referrer, on their own pages
