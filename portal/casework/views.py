@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from portal import access, audit, workflow
 from portal.access import Permission, requires
 from portal.auth.views import address_hash
-from portal.casework import bp, queue
+from portal.casework import bp, queue, repeats
 from portal.casework import service as case_service
 from portal.casework.forms import AssignForm, MoveForm, NoteForm
 from portal.extensions import db
@@ -130,6 +130,9 @@ def _case(
         select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.created_at.desc())
     ).all()
     people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    earlier = repeats.earlier_contacts(case)
+    repeats.record_look_up(user, case, earlier, address_hash())
+    db.session.commit()
     viewed = (
         db.session.scalars(
             select(AuditEvent)
@@ -143,6 +146,7 @@ def _case(
     return render_template(
         "casework/case.html",
         viewed=viewed,
+        earlier=earlier,
         viewers={
             u.id: u
             for u in db.session.scalars(
@@ -287,4 +291,23 @@ def case_file(
         as_attachment=True,
         download_name=attachment.filename,
         max_age=0,
+    )
+
+
+@bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/earlier/<uuid:earlier_id>")
+@requires(WORK)
+def earlier_record(
+    user: User, authority: Authority, case_id: uuid.UUID, earlier_id: uuid.UUID
+) -> ResponseReturnValue:
+    """An earlier contact about the same person, perhaps in another authority: its
+    metadata and who to ask there, nothing more."""
+    case = access.case_or_404(authority, case_id)
+    earlier = repeats.earlier_record_or_404(case, earlier_id)
+    repeats.record_opened(user, case, earlier, address_hash())
+    return render_template(
+        "casework/earlier.html",
+        authority=authority,
+        case=case,
+        earlier=earlier,
+        ladoes=repeats.ladoes_of(earlier.authority),
     )

@@ -49,6 +49,8 @@ class AuditKind(StrEnum):
     CASE_SUBMITTED = "case.submitted"
     CASE_MOVED = "case.moved"
     CASE_ASSIGNED = "case.assigned"
+    CASE_REPEATS_LOOKED_UP = "case.repeats_looked_up"
+    CASE_EARLIER_RECORD_OPENED = "case.earlier_record_opened"
     CASE_NOTE_ADDED = "case.note_added"
     CASE_VIEWED = "case.viewed"
     CASES_LISTED = "case.listed"
