@@ -25,13 +25,17 @@ PAGE_SIZE = 25
 CLOSED = (CaseStatus.DRAFT, CaseStatus.CLOSED)
 
 
+SORTS = ("due", "received", "reference")  # the first is the default
+
+
 @dataclass(frozen=True)
 class Filters:
     status: CaseStatus | None = None
     category: HarmCategory | None = None
     sector: SubjectSector | None = None
-    officer: uuid.UUID | None = None  # or UNASSIGNED
+    officer: uuid.UUID | None = None
     overdue: bool = False
+    sort: str = SORTS[0]
 
     @classmethod
     def from_args(cls, args: Any) -> Filters:
@@ -54,6 +58,7 @@ class Filters:
             sector=pick(SubjectSector, args.get("sector")),
             officer=officer,
             overdue=args.get("overdue") == "yes",
+            sort=args.get("sort") if args.get("sort") in SORTS else SORTS[0],
         )
 
     def as_args(self) -> dict[str, str]:
@@ -63,6 +68,7 @@ class Filters:
             "sector": self.sector.value if self.sector else "",
             "officer": str(self.officer) if self.officer else "",
             "overdue": "yes" if self.overdue else "",
+            "sort": self.sort if self.sort != SORTS[0] else "",
         }
         return {name: value for name, value in args.items() if value}
 
@@ -140,12 +146,21 @@ def page(
     rows = db.session.execute(
         query.add_columns(soonest.c.next_due)
         .options(selectinload(Case.subject))
-        .order_by(soonest.c.next_due.is_(None), soonest.c.next_due, Case.received_at, Case.id)
+        .order_by(*_order(filters.sort, soonest))
         .limit(PAGE_SIZE)
         .offset((max(number, 1) - 1) * PAGE_SIZE)
     ).all()
     kinds = _kinds([(row.Case.id, row.next_due) for row in rows if row.next_due is not None])
     return [Row(row.Case, row.next_due, kinds.get(row.Case.id)) for row in rows], total
+
+
+def _order(sort: str, soonest: Any) -> list[Any]:
+    if sort == "received":
+        return [Case.received_at.desc(), Case.id]
+    if sort == "reference":
+        return [Case.reference, Case.id]
+    # What is due first; cases with no open deadline last, oldest first.
+    return [soonest.c.next_due.is_(None), soonest.c.next_due, Case.received_at, Case.id]
 
 
 def _kinds(due: list[tuple[uuid.UUID, datetime]]) -> dict[uuid.UUID, DeadlineKind]:

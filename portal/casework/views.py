@@ -82,6 +82,11 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
         statuses=[(s.value, s.value.replace("_", " ").capitalize()) for s in _open_statuses()],
         categories=HarmCategory.choices(),
         sectors=SubjectSector.choices(),
+        sort_url=lambda key: url_for(
+            "casework.queue_page",
+            authority_id=authority.id,
+            **{**filters.as_args(), "sort": key},
+        ),
         page_url=lambda page_number: url_for(
             "casework.queue_page",
             authority_id=authority.id,

@@ -294,3 +294,17 @@ def test_a_lado_manager_sees_who_viewed_a_case(
     viewed = page[page.index("Who viewed this case") :]
     assert place.lado.full_name in viewed
     assert place.dsl.full_name in viewed  # the referrer, on their own pages
+
+
+def test_the_queue_sorts_by_reference_or_received(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    _sent(app, place, dsl, full_name="Alpha First")
+    _sent(app, place, dsl, full_name="Beta Second")
+    queue_url = f"/authorities/{place.authority_id}/queue"
+    by_reference = lado.get(f"{queue_url}?sort=reference").get_data(as_text=True)
+    assert by_reference.index(">AF<") < by_reference.index(">BS<")
+    newest_first = lado.get(f"{queue_url}?sort=received").get_data(as_text=True)
+    assert newest_first.index(">BS<") < newest_first.index(">AF<")
+    assert 'aria-sort="descending"' in newest_first
+    assert lado.get(f"{queue_url}?sort=nonsense").status_code == 200
