@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -35,8 +35,8 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.referrals import service as referral_service
 from portal.referrals.sections import CONTACT_SECTIONS, PARTNER_SECTIONS
+from portal.referrals.views import attachment_download
 from portal.vocabulary import HarmCategory, SubjectSector
 from portal.workdays import uk_date
 
@@ -288,15 +288,7 @@ def case_file(
     user: User, authority: Authority, case_id: uuid.UUID, attachment_id: uuid.UUID
 ) -> ResponseReturnValue:
     case = access.case_or_404(authority, case_id)
-    attachment = referral_service.attachment_of(case, attachment_id) or abort(404)
-    opened = referral_service.open_attachment(user, case, attachment, address_hash())
-    return send_file(
-        opened,
-        mimetype=attachment.media_type,
-        as_attachment=True,
-        download_name=attachment.filename,
-        max_age=0,
-    )
+    return attachment_download(user, case, attachment_id)
 
 
 @bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/earlier/<uuid:earlier_id>")

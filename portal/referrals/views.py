@@ -394,6 +394,12 @@ def files_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseRetu
 def file_download(
     user: User, flow: Flow, place: Place, case: Case, attachment_id: uuid.UUID
 ) -> ResponseReturnValue:
+    return attachment_download(user, case, attachment_id)
+
+
+def attachment_download(user: User, case: Case, attachment_id: uuid.UUID) -> ResponseReturnValue:
+    """A case's file, to whoever the caller has let reach the case: always as a download,
+    never shown in the browser; audited."""
     attachment = service.attachment_of(case, attachment_id) or abort(404)
     opened = service.open_attachment(user, case, attachment, address_hash())
     return send_file(
