@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect
 from wtforms import BooleanField, IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
@@ -47,6 +47,7 @@ class MoveForm(Form):
     )
     to_authority = ChoiceField(
         "Which authority is it transferred to?",
+        widget=GovSelect(),
         choices=[],
         validators=[DataRequired(message="Select the authority to transfer it to")],
     )
@@ -99,7 +100,7 @@ class MoveForm(Form):
 
 
 class AssignForm(Form):
-    officer = ChoiceField("Officer", choices=[], validators=[Optional()])
+    officer = ChoiceField("Officer", widget=GovSelect(), choices=[], validators=[Optional()])
     assign = submit_field("Assign")  # not "submit": two forms share the case page
 
     def __init__(self, *args: Any, officers: list[SelectChoice], **kwargs: Any) -> None:
