@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from portal.extensions import db
-from portal.models import AuditEvent, AuditKind
+from portal.models import AuditEvent, AuditKind, Case
 
 
 def record(
@@ -42,6 +42,29 @@ def own_account(
     """Something a person did to their own account (signed in, changed a password...)."""
     return record(
         kind, actor_id=user_id, target_user_id=user_id, address_hash=address_hash, **detail
+    )
+
+
+def about_case(
+    kind: AuditKind,
+    case: Case,
+    actor_id: uuid.UUID | None,
+    address_hash: str | None,
+    *,
+    target_user_id: uuid.UUID | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """Something done to or with a case (seen, saved, moved, noted...): tagged with the
+    case and its authority and organisation, so each of their trails finds it."""
+    return record(
+        kind,
+        actor_id=actor_id,
+        authority_id=case.authority_id,
+        organisation_id=case.organisation_id,
+        target_user_id=target_user_id,
+        case_id=case.id,
+        address_hash=address_hash,
+        **detail,
     )
 
 

@@ -424,8 +424,7 @@ def move(
         raise StaleCaseError(STALE)
     if case.status not in transition.sources:
         raise ForbiddenMoveError(
-            f"A case that is {case.status.value.replace('_', ' ')} cannot be moved by "
-            f"‘{transition.label}’"
+            f"A case that is {case.status.label.lower()} cannot be moved by ‘{transition.label}’"
         )
     if transition.permission not in permissions_in(actor, authority_id=case.authority_id):
         raise ForbiddenMoveError(f"You cannot ‘{transition.label}’ in this authority")
@@ -435,10 +434,12 @@ def move(
     extra = set(also_start) - set(transition.may_start)
     if extra:
         raise ForbiddenMoveError(f"‘{transition.label}’ cannot start {sorted(extra)}")
-    unknown = set(detail or {}) - transition.detail_keys
+    detail = detail or {}
+    unknown = set(detail) - transition.detail_keys
     if unknown:
         raise ForbiddenMoveError(f"‘{transition.label}’ does not record {sorted(unknown)}")
-    late = overdue_deadlines(case, now)
+    still_open = open_deadlines(case)
+    late = [deadline for deadline in still_open if deadline.due_at < now]
     if late and delay_reason is None:
         raise DelayReasonNeededError(late)
     db.session.flush()
@@ -456,27 +457,26 @@ def move(
     for deadline in late:
         deadline.delay_reason = delay_reason
         deadline.delay_detail = (delay_detail or "").strip() or None
-    for deadline in open_deadlines(case):
+    for deadline in still_open:
         if deadline.kind in transition.meets:
             deadline.met_at = now
     _start_deadlines(case, (*transition.starts, *also_start), now)
-    if (detail or {}).get("harm_category"):  # the LADO's category replaces the referrer's
-        case.harm_category = HarmCategory((detail or {})["harm_category"])
+    if detail.get("harm_category"):  # the LADO's category replaces the referrer's
+        case.harm_category = HarmCategory(detail["harm_category"])
     event = _record(
         case,
         transition,
         actor.id,
         now=now,
         rationale=rationale,
-        detail=detail or {},
+        detail=detail,
         from_status=from_status,
     )
-    audit.record(
+    audit.about_case(
         AuditKind.CASE_MOVED,
-        actor_id=actor.id,
-        authority_id=case.authority_id,
-        case_id=case.id,
-        address_hash=address_hash,
+        case,
+        actor.id,
+        address_hash,
         transition=transition.name,
         from_status=from_status.value,
         to_status=transition.target.value,

@@ -32,10 +32,6 @@ class EarlierContact:
     category: HarmCategory | None
     status: CaseStatus
 
-    @property
-    def status_text(self) -> str:
-        return self.status.value.replace("_", " ").capitalize()
-
 
 def earlier_contacts(case: Case) -> list[EarlierContact]:
     """Other sent cases about the same person, newest first."""
@@ -71,12 +67,11 @@ def earlier_contacts(case: Case) -> list[EarlierContact]:
 def record_look_up(
     user: User, case: Case, found: list[EarlierContact], address_hash: str | None
 ) -> None:
-    audit.record(
+    audit.about_case(
         AuditKind.CASE_REPEATS_LOOKED_UP,
-        actor_id=user.id,
-        authority_id=case.authority_id,
-        case_id=case.id,
-        address_hash=address_hash,
+        case,
+        user.id,
+        address_hash,
         found=len(found),
         other_authorities=len(
             {c.authority.id for c in found if c.authority.id != case.authority_id}
@@ -96,12 +91,11 @@ def earlier_record_or_404(case: Case, earlier_id: uuid.UUID) -> EarlierContact:
 def record_opened(
     user: User, case: Case, earlier: EarlierContact, address_hash: str | None
 ) -> None:
-    audit.record(
+    audit.about_case(
         AuditKind.CASE_EARLIER_RECORD_OPENED,
-        actor_id=user.id,
-        authority_id=case.authority_id,
-        case_id=case.id,
-        address_hash=address_hash,
+        case,
+        user.id,
+        address_hash,
         earlier_case=earlier.case_id,
         earlier_authority=earlier.authority.id,
     )

@@ -22,13 +22,8 @@ def officers(authority: Authority) -> list[User]:
 
 def assign(user: User, case: Case, officer_id: uuid.UUID | None, address_hash: str | None) -> None:
     case.assigned_to_id = officer_id
-    audit.record(
-        AuditKind.CASE_ASSIGNED,
-        actor_id=user.id,
-        authority_id=case.authority_id,
-        case_id=case.id,
-        target_user_id=officer_id,
-        address_hash=address_hash,
+    audit.about_case(
+        AuditKind.CASE_ASSIGNED, case, user.id, address_hash, target_user_id=officer_id
     )
     db.session.commit()
 
@@ -43,13 +38,6 @@ def add_note(user: User, case: Case, text: str, address_hash: str | None) -> Cas
     )
     note.text = text.strip()
     db.session.add(note)
-    audit.record(
-        AuditKind.CASE_NOTE_ADDED,
-        actor_id=user.id,
-        authority_id=case.authority_id,
-        case_id=case.id,
-        address_hash=address_hash,
-        note=note.id,
-    )
+    audit.about_case(AuditKind.CASE_NOTE_ADDED, case, user.id, address_hash, note=note.id)
     db.session.commit()
     return note

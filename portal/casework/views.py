@@ -29,12 +29,14 @@ from portal.models import (
     Case,
     CaseEvent,
     CaseNote,
+    CaseStatus,
     Deadline,
     DeadlineKind,
     DelayReason,
     User,
     utcnow,
 )
+from portal.referrals import service as referral_service
 from portal.referrals.sections import CONTACT_SECTIONS, PARTNER_SECTIONS
 from portal.referrals.views import attachment_download
 from portal.vocabulary import HarmCategory, SubjectSector
@@ -79,7 +81,7 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
         today=uk_date(now),
         now=now,
         rules=workflow.DEADLINE_RULES,
-        statuses=[(s.value, s.value.replace("_", " ").capitalize()) for s in _open_statuses()],
+        statuses=[(s.value, s.label) for s in CaseStatus if s not in queue.CLOSED],
         categories=HarmCategory.choices(),
         sectors=SubjectSector.choices(),
         sort_url=lambda key: url_for(
@@ -95,25 +97,11 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
     )
 
 
-def _open_statuses() -> list[Any]:
-    from portal.models import CaseStatus
-
-    return [s for s in CaseStatus if s not in queue.CLOSED]
-
-
 @bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>")
 @requires(WORK)
 def case_page(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseReturnValue:
     case = access.case_or_404(authority, case_id)
-    audit.record(
-        AuditKind.CASE_VIEWED,
-        actor_id=user.id,
-        authority_id=authority.id,
-        case_id=case.id,
-        address_hash=address_hash(),
-        page="case",
-    )
-    db.session.commit()
+    referral_service.record_view(user, case, "case", address_hash())
     return _case(user, authority, case)
 
 

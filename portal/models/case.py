@@ -55,6 +55,11 @@ class CaseStatus(StrEnum):
     CONCLUDING_ACTIONS = "concluding_actions"
     CLOSED = "closed"
 
+    @property
+    def label(self) -> str:
+        """As the LADO's team reads it: "Advice given"."""
+        return self.value.replace("_", " ").capitalize()
+
 
 class Case(Base):
     __tablename__ = "cases"

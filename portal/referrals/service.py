@@ -28,6 +28,7 @@ from portal.models import (
     CaseAttachment,
     CaseStatus,
     Child,
+    DeadlineKind,
     Organisation,
     StoredFile,
     User,
@@ -36,7 +37,7 @@ from portal.models import (
 from portal.referrals import forms, uploads
 from portal.referrals.sections import ATTACHMENTS, CHILDREN, Section
 from portal.vocabulary import Answer, ChildGender, SourceType
-from portal.workdays import add_working_days, uk_date, working_days_between
+from portal.workdays import uk_date, working_days_between
 
 DRAFT_LIFETIME = timedelta(days=30)
 DRAFT_WARNING = timedelta(days=7)  # before deletion
@@ -45,7 +46,7 @@ MINIMUM_NOTICE = timedelta(days=1)  # between warning and deletion, even if a ru
 # the whole form to 500 KB already).
 ANSWER_MAX_LENGTH = 20000
 MAX_VALUES = 50  # names per page, values per name: more than any page has
-RESPONSE_WORKING_DAYS = 1  # the LADO responds to the referrer within 1 working day
+REPORTING_WORKING_DAYS = 1  # the referrer tells the LADO within 1 working day of knowing
 
 
 class SectionStatus:
@@ -346,7 +347,7 @@ def problems(case: Case, sections: Sequence[Section], today: date) -> list[Probl
             )
     if (
         case.became_aware_on
-        and working_days_between(case.became_aware_on, today) > RESPONSE_WORKING_DAYS
+        and working_days_between(case.became_aware_on, today) > REPORTING_WORKING_DAYS
         and not case.late_reason
         and not case.logged
     ):
@@ -390,9 +391,9 @@ def submit(user: User, case: Case, sections: Sequence[Section], address_hash: st
 
 
 def response_due(case: Case) -> date:
-    """The LADO responds to the referrer within 1 working day of receiving it."""
-    received = case.received_at or utcnow()
-    return add_working_days(uk_date(received), RESPONSE_WORKING_DAYS)
+    """The day by which the LADO responds to the referrer (the response deadline's rule)."""
+    rule = workflow.DEADLINE_RULES[DeadlineKind.RESPONSE]
+    return uk_date(rule.timescale.due(case.received_at or utcnow()))
 
 
 # Drafts
@@ -472,15 +473,7 @@ def _audit(
     address_hash: str | None,
     **detail: Any,
 ) -> None:
-    audit.record(
-        kind,
-        actor_id=user.id if user else None,
-        authority_id=case.authority_id,
-        organisation_id=case.organisation_id,
-        case_id=case.id,
-        address_hash=address_hash,
-        **detail,
-    )
+    audit.about_case(kind, case, user.id if user else None, address_hash, **detail)
 
 
 def record_list_view(
