@@ -299,6 +299,19 @@ def staff_of(authority: Authority) -> Select[User]:
     return select(User).where(User.id.in_(members))
 
 
+def ladoes_of(authority: Authority) -> list[User]:
+    """The authority's LADOs and LADO managers with an active role: who another
+    authority asks about a record, and who hears of a case transferred in."""
+    return [
+        user
+        for user in db.session.scalars(staff_of(authority))
+        if any(
+            m.role in (Role.LADO, Role.LADO_MANAGER) and m.authority_id == authority.id
+            for m in user.active_memberships
+        )
+    ]
+
+
 def members_of(organisation: Organisation) -> Select[User]:
     members = select(Membership.user_id).where(Membership.organisation_id == organisation.id)
     return select(User).where(User.id.in_(members))

@@ -116,11 +116,23 @@ class DatabaseKeyStore:
     def set_state(self, key_id: int, state: str) -> None:
         self._connection().execute(update(KEYS).where(KEYS.c.id == key_id).values(state=state))
 
-    def rewrap(self, key_id: int, wrapped_by: str, wrapper_id: int, wrapped: bytes) -> None:
+    def rewrap(
+        self,
+        key_id: int,
+        wrapped_by: str,
+        wrapper_id: int,
+        wrapped: bytes,
+        owner_authority_id: uuid.UUID | None,
+    ) -> None:
         self._connection().execute(
             update(KEYS)
             .where(KEYS.c.id == key_id)
-            .values(wrapped_by=wrapped_by, wrapper_id=wrapper_id, wrapped=wrapped)
+            .values(
+                wrapped_by=wrapped_by,
+                wrapper_id=wrapper_id,
+                wrapped=wrapped,
+                owner_authority_id=owner_authority_id,
+            )
         )
 
     def destroy(self, key_id: int) -> None:

@@ -67,6 +67,10 @@ TEMPLATES = {
     "referral_update": EmailTemplate(
         "News about referral {reference}", "email/referral_update.txt"
     ),
+    "case_transferred_in": EmailTemplate(
+        "Case {reference} has been transferred to {to_authority}",
+        "email/case_transferred_in.txt",
+    ),
     "draft_expiring": EmailTemplate(
         "A draft referral will be deleted soon", "email/draft_expiring.txt"
     ),

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, select, update
 
-from portal import audit, notify
+from portal import audit, notify, transfers
 from portal.access import Permission, permissions_in
 from portal.extensions import db
 from portal.models import (
@@ -261,15 +261,20 @@ TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
         SUBMIT,
-        Transition("start_triage", "Start triage", _from(S.SUBMITTED), S.IN_TRIAGE, WORK),
+        Transition(
+            "start_triage", "Start triage", _from(S.SUBMITTED, S.TRANSFERRED), S.IN_TRIAGE, WORK
+        ),
         _decision("give_advice", "Give advice and guidance", S.ADVICE_GIVEN),
         _decision("no_further_action", "No further action", S.NO_FURTHER_ACTION),
         _decision("insufficient_information", "Not enough information", S.INSUFFICIENT_INFORMATION),
+        # The case goes to the other authority's queue (portal.transfers), which
+        # answers its referrer afresh: a new response deadline there.
         _decision(
             "transfer",
             "Transfer to another authority",
             S.TRANSFERRED,
             detail_keys=frozenset({"to_authority_id"}),
+            starts=(DeadlineKind.RESPONSE,),
         ),
         _decision(
             "accept_referral",
@@ -353,7 +358,6 @@ TRANSITIONS: dict[str, Transition] = {
                 S.ADVICE_GIVEN,
                 S.NO_FURTHER_ACTION,
                 S.INSUFFICIENT_INFORMATION,
-                S.TRANSFERRED,
                 S.CONCLUDING_ACTIONS,
             ),
             S.CLOSED,
@@ -438,6 +442,7 @@ def move(
     unknown = set(detail) - transition.detail_keys
     if unknown:
         raise ForbiddenMoveError(f"‘{transition.label}’ does not record {sorted(unknown)}")
+    receiver = _receiving_authority(case, detail) if name == "transfer" else None
     still_open = open_deadlines(case)
     late = [deadline for deadline in still_open if deadline.due_at < now]
     if late and delay_reason is None:
@@ -460,7 +465,6 @@ def move(
     for deadline in still_open:
         if deadline.kind in transition.meets:
             deadline.met_at = now
-    _start_deadlines(case, (*transition.starts, *also_start), now)
     if detail.get("harm_category"):  # the LADO's category replaces the referrer's
         case.harm_category = HarmCategory(detail["harm_category"])
     event = _record(
@@ -481,6 +485,10 @@ def move(
         from_status=from_status.value,
         to_status=transition.target.value,
     )
+    if receiver is not None:  # after the sender's own record of the move
+        transfers.hand_over(case, receiver, actor.id, now=now, address_hash=address_hash)
+        db.session.refresh(case)
+    _start_deadlines(case, (*transition.starts, *also_start), now)
     if transition.tell_referrer and case.submitted_by_id and not case.logged:
         referrer = db.session.get_one(User, case.submitted_by_id)
         notify.queue_email(
@@ -493,6 +501,16 @@ def move(
             sign_in_url=notify.absolute_url("auth.sign_in"),
         )
     return event
+
+
+def _receiving_authority(case: Case, detail: dict[str, Any]) -> Authority:
+    try:
+        receiver = db.session.get(Authority, uuid.UUID(str(detail.get("to_authority_id"))))
+    except ValueError:
+        receiver = None
+    if receiver is None or receiver.id == case.authority_id:
+        raise MissingAnswerError("to_authority", "Select the authority to transfer the case to")
+    return receiver
 
 
 def _start_deadlines(case: Case, kinds: Iterable[DeadlineKind], now: datetime) -> None:

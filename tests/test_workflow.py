@@ -43,7 +43,7 @@ S = CaseStatus
 # means changing this table, on purpose.
 EXPECTED = {
     "submit": ({S.DRAFT}, S.SUBMITTED),
-    "start_triage": ({S.SUBMITTED}, S.IN_TRIAGE),
+    "start_triage": ({S.SUBMITTED, S.TRANSFERRED}, S.IN_TRIAGE),
     "give_advice": ({S.IN_TRIAGE}, S.ADVICE_GIVEN),
     "no_further_action": ({S.IN_TRIAGE}, S.NO_FURTHER_ACTION),
     "insufficient_information": ({S.IN_TRIAGE}, S.INSUFFICIENT_INFORMATION),
@@ -61,7 +61,6 @@ EXPECTED = {
             S.ADVICE_GIVEN,
             S.NO_FURTHER_ACTION,
             S.INSUFFICIENT_INFORMATION,
-            S.TRANSFERRED,
             S.CONCLUDING_ACTIONS,
         },
         S.CLOSED,
@@ -92,6 +91,7 @@ class Place:
         self.lado = make_account(app, Role.LADO, authority_id=self.authority_id)
         self.support = make_account(app, Role.BUSINESS_SUPPORT, authority_id=self.authority_id)
         self.referrer = make_account(app, Role.PARTNER_MEMBER, organisation_id=self.organisation_id)
+        self.neighbour_id = make_authority(app, code="NBW")
 
 
 @pytest.fixture
@@ -142,15 +142,17 @@ def _status(app: Flask, case_id: uuid.UUID) -> CaseStatus:
 @pytest.mark.parametrize("name", [name for name in EXPECTED if name != "submit"])
 def test_each_transition_moves_only_from_its_statuses(app: Flask, place: Place, name: str) -> None:
     sources, target = EXPECTED[name]
+    # A transfer names where to; the receiving authority's LADOs make its later moves.
+    to = {"detail": {"to_authority_id": str(place.neighbour_id)}} if name == "transfer" else {}
     for status in CaseStatus:
         case_id = _case(app, place, status)
         if status in sources:
-            event = _move(app, case_id, name, place.lado)
+            event = _move(app, case_id, name, place.lado, **to)
             assert _status(app, case_id) == target
             assert (event.from_status, event.to_status) == (status, target)
         else:
             with pytest.raises(ForbiddenMoveError):
-                _move(app, case_id, name, place.lado)
+                _move(app, case_id, name, place.lado, **to)
             assert _status(app, case_id) == status
 
 
@@ -308,6 +310,18 @@ def test_a_move_leaves_a_timeline_entry_an_audit_event_and_tells_the_referrer(
         assert email.recipient == place.referrer.email
         assert "canary" not in email.body
         assert "advice given" in email.body
+
+
+@pytest.mark.parametrize("to", [None, "", "nonsense", "same", str(uuid.uuid4())])
+def test_a_transfer_names_another_authority_of_the_deployment(
+    app: Flask, place: Place, to: str | None
+) -> None:
+    case_id = _case(app, place, S.IN_TRIAGE)
+    to = str(place.authority_id) if to == "same" else to
+    with pytest.raises(MissingAnswerError) as raised:
+        _move(app, case_id, "transfer", place.lado, detail={"to_authority_id": to})
+    assert raised.value.field_name == "to_authority"
+    assert _status(app, case_id) == S.IN_TRIAGE
 
 
 def test_a_move_may_only_record_its_own_details(app: Flask, place: Place) -> None:

@@ -15,9 +15,9 @@ from datetime import datetime
 from flask import abort
 from sqlalchemy import select
 
-from portal import access, audit, keystore
+from portal import audit, keystore
 from portal.extensions import db
-from portal.models import AuditKind, Authority, Case, CaseStatus, Role, Subject, User
+from portal.models import AuditKind, Authority, Case, CaseStatus, Subject, User
 from portal.vocabulary import HarmCategory
 
 PERSON = next(index for index in Subject.__blind_indexes__ if index.kind == "subject.dob_name")
@@ -100,15 +100,3 @@ def record_opened(
         earlier_authority=earlier.authority.id,
     )
     db.session.commit()
-
-
-def ladoes_of(authority: Authority) -> list[User]:
-    """Who to ask about another authority's record: its LADOs."""
-    return [
-        user
-        for user in db.session.scalars(access.staff_of(authority))
-        if any(
-            m.role in (Role.LADO, Role.LADO_MANAGER) and m.authority_id == authority.id
-            for m in user.active_memberships
-        )
-    ]

@@ -30,6 +30,7 @@ from portal.models import (
     CaseEvent,
     CaseNote,
     CaseStatus,
+    CaseTransfer,
     Deadline,
     DeadlineKind,
     DelayReason,
@@ -122,7 +123,19 @@ def _case(
     notes = db.session.scalars(
         select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.created_at.desc())
     ).all()
-    people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    # Names in the timeline: this authority's staff, and those of any authority that
+    # transferred the case here.
+    senders = db.session.scalars(
+        select(Authority).where(
+            Authority.id.in_(
+                select(CaseTransfer.from_authority_id).where(CaseTransfer.case_id == case.id)
+            )
+        )
+    ).all()
+    people = {
+        u.id: u for a in (authority, *senders) for u in db.session.scalars(access.staff_of(a))
+    }
+    authority_names = {str(a.id): a.display_name for a in db.session.scalars(select(Authority))}
     earlier = repeats.earlier_contacts(case)
     repeats.record_look_up(user, case, earlier, address_hash())
     db.session.commit()
@@ -155,6 +168,7 @@ def _case(
         rules=workflow.DEADLINE_RULES,
         moves=workflow.allowed_moves(case, user),
         people=people,
+        authority_names=authority_names,
         now=utcnow(),
         note_form=note_form or NoteForm(formdata=None),
         form=note_form,  # its errors, if any, in the page's error summary
@@ -255,6 +269,14 @@ def move_page(
             problem = str(error)
         else:
             db.session.commit()
+            if case.authority_id != authority.id:  # transferred: no longer this queue's
+                receiver = db.session.get_one(Authority, case.authority_id)
+                flash(
+                    f"{case.reference} has been transferred to {receiver.display_name}. "
+                    "Its LADOs have been told.",
+                    "success",
+                )
+                return redirect(url_for("casework.queue_page", authority_id=authority.id))
             flash(f"{transition.label}: done.", "success")
             return redirect(
                 url_for("casework.case_page", authority_id=authority.id, case_id=case.id)
@@ -294,5 +316,5 @@ def earlier_record(
         authority=authority,
         case=case,
         earlier=earlier,
-        ladoes=repeats.ladoes_of(earlier.authority),
+        ladoes=access.ladoes_of(earlier.authority),
     )

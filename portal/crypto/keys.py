@@ -91,7 +91,14 @@ class KeyStore(Protocol):
 
     def set_state(self, key_id: int, state: str) -> None: ...
 
-    def rewrap(self, key_id: int, wrapped_by: str, wrapper_id: int, wrapped: bytes) -> None: ...
+    def rewrap(
+        self,
+        key_id: int,
+        wrapped_by: str,
+        wrapper_id: int,
+        wrapped: bytes,
+        owner_authority_id: uuid.UUID | None,
+    ) -> None: ...
 
     def destroy(self, key_id: int) -> None: ...
 
@@ -368,18 +375,24 @@ class KeyManager:
         self._cache_primary(owner, new.id)
         return new
 
-    def rewrap(self, key: StoredKey) -> None:
+    def rewrap(self, key: StoredKey, owner: KeyOwner | None = None) -> None:
         """Wrap a data key again under its owner's current wrapper (after a KEK rotation,
-        or an authority key rotation for case keys)."""
+        or an authority key rotation for case keys). With ``owner``, the key changes
+        hands: a transferred case's key is wrapped by its new authority's key. The
+        key's material, and so every value sealed under it, stays as it was."""
+        owner = owner or key.owner
+        if (owner.kind, owner.id) != (key.owner.kind, key.owner.id):
+            raise ValueError(f"key {key.id} belongs to {key.owner}, not {owner}")
         material = self._material(key.id, f"data key {key.id}").material
-        wrapped_by, wrapper_id, wrapping = self._wrapper_for(key.owner)
-        if (wrapped_by, wrapper_id) == (key.wrapped_by, key.wrapper_id):
+        wrapped_by, wrapper_id, wrapping = self._wrapper_for(owner)
+        if (wrapped_by, wrapper_id, owner) == (key.wrapped_by, key.wrapper_id, key.owner):
             return
         self.store.rewrap(
             key.id,
             wrapped_by,
             wrapper_id,
-            envelope.seal(wrapping, wrapper_id, material, _wrap_context(key.id, key.owner)),
+            envelope.seal(wrapping, wrapper_id, material, _wrap_context(key.id, owner)),
+            owner.authority_id,
         )
 
     def destroy(self, key_id: int) -> None:

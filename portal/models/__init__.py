@@ -22,7 +22,14 @@ from portal.models.organisation import Organisation, OrganisationAuthority
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.sign_in_attempt import SignInAttempt, ThrottleKey
 from portal.models.stored_file import StoredFile, StoredFileChunk
-from portal.models.timeline import CaseEvent, CaseNote, Deadline, DeadlineKind, DelayReason
+from portal.models.timeline import (
+    CaseEvent,
+    CaseNote,
+    CaseTransfer,
+    Deadline,
+    DeadlineKind,
+    DelayReason,
+)
 from portal.models.user import (
     AUTHORITY_ROLES,
     ORGANISATION_ROLES,
@@ -46,6 +53,7 @@ __all__ = [
     "CaseEvent",
     "CaseNote",
     "CaseStatus",
+    "CaseTransfer",
     "Child",
     "DataKey",
     "Deadline",

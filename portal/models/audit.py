@@ -52,6 +52,7 @@ class AuditKind(StrEnum):
     CASE_REPEATS_LOOKED_UP = "case.repeats_looked_up"
     CASE_EARLIER_RECORD_OPENED = "case.earlier_record_opened"
     CASE_NOTE_ADDED = "case.note_added"
+    CASE_TRANSFERRED_IN = "case.transferred_in"
     CASE_VIEWED = "case.viewed"
     CASES_LISTED = "case.listed"
     CASE_DRAFT_DELETED = "case.draft_deleted"

@@ -1,5 +1,5 @@
-"""What happens to a case after it is sent: the timeline of its moves, and the deadlines
-those moves start and meet.
+"""What happens to a case after it is sent: the timeline of its moves, the deadlines
+those moves start and meet, and its transfers between authorities.
 
 Timeline entries keep the rationale or reason a person wrote, sealed under the case's
 key; which move it was, from and to which status, when and by whom stay clear. Deadlines
@@ -119,3 +119,25 @@ class CaseNote(Base):
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     text = encrypted(TEXT, max_length=5000, nullable=False)
+
+
+class CaseTransfer(Base):
+    """A case handed to another authority of the deployment. The case, its key and its
+    history go to the receiving authority; this row stays, wholly clear, as the sending
+    authority's record of the contact (its annual report counts transfers)."""
+
+    __tablename__ = "case_transfers"
+    __table_args__ = (
+        Index("ix_case_transfers_from", "from_authority_id", "received_at"),
+        Index("ix_case_transfers_case", "case_id"),
+    )
+
+    id: Mapped[UUIDPrimaryKey]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    from_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    to_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    reference: Mapped[str] = mapped_column(String(30))
+    # When the sending authority received the contact, and when it handed it over.
+    received_at: Mapped[datetime]
+    transferred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    transferred_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
