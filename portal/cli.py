@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -150,15 +151,29 @@ def housekeeping() -> None:
 @click.command("demo-data")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only when the database has no authority yet.")
-def demo_data(if_empty: bool) -> None:
+@click.option(
+    "--cases",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Also add this many fictional cases (years of closed ones, a working set open).",
+)
+def demo_data(if_empty: bool, cases: int) -> None:
     """Load the fictional demo authorities, organisations and accounts (see README)."""
-    from portal import demo
+    from portal import demo, demo_cases
 
-    if if_empty and not demo.database_is_empty():
-        click.echo("The database already has data; demo data not loaded")
-        return
-    demo.load()
-    click.echo("Demo data loaded: the accounts are listed in README.md")
+    if not demo.database_is_empty():
+        if if_empty:
+            click.echo("The database already has data; demo data not loaded")
+            return
+        if not cases:
+            raise click.ClickException("The database already has data; demo data not loaded")
+    else:
+        demo.load()
+        click.echo("Demo data loaded: the accounts are listed in README.md")
+    if cases:
+        started = time.monotonic()
+        added = demo_cases.load(cases)
+        click.echo(f"Added {added} fictional cases in {time.monotonic() - started:.0f} s")
 
 
 def init_app(app: Flask) -> None:

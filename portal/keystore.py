@@ -268,7 +268,8 @@ REINDEX = "portal.reindex"
 
 def _seal_before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     manager: KeyManager | None = None
-    for obj in list(session.new) + list(session.dirty):
+    new = session.new  # built afresh on each access: once, not once per row
+    for obj in list(new) + list(session.dirty):
         encrypted = fields.encrypted_fields(type(obj))
         if not encrypted:
             continue
@@ -277,7 +278,7 @@ def _seal_before_flush(session: Session, flush_context: Any, instances: Any) -> 
         # A new row's values are sealed in this transaction: any sealed before (by a
         # flush that was rolled back) may be under a key that is gone. A row that moves
         # to another owner moves to that owner's key.
-        if obj in session.new or _owner_changed(obj):
+        if obj in new or _owner_changed(obj):
             for field in encrypted:
                 field.make_pending(obj)
         manager = manager or keys()

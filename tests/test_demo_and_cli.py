@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections import Counter
 from pathlib import Path
 
 import pyotp
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal import demo
+from portal import demo, keystore, workflow
+from portal.casework.repeats import PERSON
 from portal.extensions import db
 from portal.models import (
     Authority,
     Case,
+    CaseEvent,
     CaseStatus,
+    Deadline,
     Invitation,
     Organisation,
     OutboxMessage,
     Role,
+    Subject,
     User,
     utcnow,
 )
@@ -78,6 +84,47 @@ def test_demo_data_covers_every_role_and_the_organisation_kinds(app: Flask) -> N
     assert "already has data" in again.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Authority)) == 2
+
+
+def test_a_volume_of_fictional_cases_follows_the_machine(app: Flask) -> None:
+    """``flask demo-data --cases N``: the benchmark's data. Cases are open and closed,
+    each with its subject (sealed, in the blind index), its history and its deadlines,
+    references never repeat, and a second load adds to the first."""
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["demo-data", "--cases", "150"])
+        assert result.exit_code == 0, result.output
+        assert "Added 150 fictional cases" in result.output
+    assert "-1 is not in the range" in runner.invoke(args=["demo-data", "--cases", "-1"]).output
+    with app.app_context():
+        cases = db.session.scalars(select(Case).where(Case.reference.like("%-%"))).all()
+        assert len(cases) == 302  # and the demo's own two
+        assert len({(c.authority_id, c.reference) for c in cases}) == len(cases)
+        statuses = Counter(c.status for c in cases)
+        assert statuses[CaseStatus.CLOSED] > 200
+        assert len(statuses) > 2  # a working set of open cases too
+        for case in cases:
+            events = db.session.scalars(
+                select(CaseEvent)
+                .where(CaseEvent.case_id == case.id)
+                .order_by(CaseEvent.occurred_at)
+            ).all()
+            assert events[0].transition == "submit"
+            assert events[-1].to_status == case.status
+            for before, after in itertools.pairwise(events):
+                assert after.from_status == before.to_status
+                assert before.to_status in workflow.TRANSITIONS[after.transition].sources
+            assert case.subject is not None
+            assert case.subject.full_name
+        open_deadlines = db.session.scalars(select(Deadline).where(Deadline.met_at.is_(None)))
+        assert {d.case_id for d in open_deadlines} <= {
+            c.id for c in cases if c.status != CaseStatus.CLOSED
+        }
+        subject = cases[0].subject
+        assert subject is not None
+        assert keystore.find_ids(
+            Subject, PERSON, full_name=subject.full_name, date_of_birth=subject.date_of_birth
+        )
 
 
 def test_every_readme_account_signs_in(app: Flask) -> None:
