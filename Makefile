@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # Local development: plain http on 127.0.0.1, e-mails written to the log.
 DEV_ENV := PORTAL_ENV=development
 
-.PHONY: run test bench lint format install install-dev assets secrets migrate demo-data \
+.PHONY: run test bench bench-tools lint format install install-dev assets secrets migrate demo-data \
         postgres clean help
 
 help:
@@ -35,11 +35,20 @@ test: install-dev assets postgres
 	$(BIN)/pytest
 
 # Printed figures, never pass/fail: see benchmarks/*.py for what each measures.
-bench: install-dev assets postgres
+bench: install-dev assets postgres bench-tools
 	$(BIN)/python -m benchmarks.encryption_overhead
 	$(BIN)/python -m benchmarks.reencryption
 	$(BIN)/python -m benchmarks.blind_index_lookup
 	$(BIN)/python -m benchmarks.referral_submission
+	$(BIN)/python -m benchmarks.casework_queue
+
+# wrk, from Debian: the load tool of the saturation figures (benchmarks/casework_queue.py).
+bench-tools:
+	@if ! command -v wrk >/dev/null; then \
+		echo "Installing wrk from Debian"; \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
+	fi
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -21,61 +21,24 @@ Goal (issue 5): none lost or duplicated; pages answer in well under a second at 
 from __future__ import annotations
 
 import os
-import re
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
 import pyotp
-import requests
 from sqlalchemy import create_engine, func, select
 
 from benchmarks.common import databases, percentile
+from benchmarks.server import ROOT, WORKERS, Browser, gunicorn, instance
 from portal.models import AuditEvent, AuditKind, Case, CaseStatus, OutboxMessage
 from tests.referrals import journey
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 PARTNERS = int(os.environ.get("BENCH_PARTNERS", "50"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 ORGANISATIONS = 10
 PASSWORD = "benchmark-lantern-harbour-42"  # noqa: S105 (a throwaway benchmark account)
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PDF = journey.PDF.replace(b"%%EOF", b"%" + b"x" * 200_000 + b"\n%%EOF")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _env(instance: Path, database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PORTAL_ENV": "development",  # plain http on 127.0.0.1, e-mails into the log
-        "PORTAL_INSTANCE_PATH": str(instance),
-        "PORTAL_DATABASE_URL": database_url,
-        "PORTAL_SIGN_IN_ATTEMPTS_PER_ADDRESS": "10000",  # every partner is on 127.0.0.1
-    }
-
-
-def _flask(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
 
 
 # Run in its own process with the gunicorn environment, so the accounts are made by the
@@ -137,90 +100,8 @@ def _seed(env: dict[str, str]) -> list[tuple[str, str, str, str]]:
     ]
 
 
-@contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--timeout",
-            "120",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening, or still starting
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-class Partner:
-    """One person at a browser: keeps the CSRF token of the last page, times each request."""
-
-    def __init__(self, base: str, timings: dict[str, list[float]], failures: list[str]) -> None:
-        self.base = base
-        self.http = requests.Session()
-        self.token = ""
-        self.timings = timings
-        self.failures = failures
-
-    def _timed(self, label: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-        start = time.perf_counter()
-        response = self.http.request(
-            method, self.base + path, allow_redirects=False, timeout=120, **kwargs
-        )
-        self.timings[label].append(time.perf_counter() - start)
-        found = (
-            CSRF.search(response.text)
-            if "text/html" in response.headers.get("Content-Type", "")
-            else None
-        )
-        if found:
-            self.token = found.group(1)
-        return response
-
-    def page(self, label: str, path: str) -> None:
-        response = self._timed(f"GET  {label}", "GET", path)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {label}: {response.status_code}")
-
-    def send(self, label: str, path: str, data: dict[str, Any], **kwargs: Any) -> str:
-        """POST the page's form; the redirect it answers with."""
-        response = self._timed(
-            f"POST {label}", "POST", path, data={"csrf_token": self.token, **data}, **kwargs
-        )
-        if response.status_code != 302:
-            raise RuntimeError(f"POST {label}: {response.status_code}")
-        return str(response.headers["Location"])
-
-    def fill(self, label: str, path: str, data: dict[str, Any], **kwargs: Any) -> str:
-        self.page(label, path)
-        return self.send(label, path, data, **kwargs)
-
-
-def refer(partner: Partner, email: str, secret: str, organisation: str, authority: str) -> None:
-    partner.fill("sign-in", "/sign-in", {"email": email, "password": PASSWORD})
-    partner.fill("security code", "/sign-in/security-code", {"code": pyotp.TOTP(secret).now()})
+def refer(partner: Browser, email: str, secret: str, organisation: str, authority: str) -> None:
+    partner.sign_in(email, PASSWORD, secret)
     case = partner.fill(
         "start", f"/organisations/{organisation}/referrals/new", {"authority": authority}
     )
@@ -241,11 +122,7 @@ def refer(partner: Partner, email: str, secret: str, organisation: str, authorit
 
 
 def run(database_url: str) -> None:
-    instance = Path(tempfile.mkdtemp(prefix="portal-bench-instance-"))
-    env = _env(instance, database_url)
-    _flask(env, "secrets", "init")
-    _flask(env, "keys", "init")
-    _flask(env, "db", "upgrade")
+    env = instance(database_url)
     people = _seed(env)
     timings: dict[str, list[float]] = defaultdict(list)
     failures: list[str] = []
@@ -253,7 +130,7 @@ def run(database_url: str) -> None:
         barrier = threading.Barrier(PARTNERS)
 
         def one(person: tuple[str, str, str, str]) -> None:
-            partner = Partner(base, timings, failures)
+            partner = Browser(base, timings, failures)
             barrier.wait()
             try:
                 refer(partner, *person)

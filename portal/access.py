@@ -29,6 +29,7 @@ from flask import Flask, abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import (
@@ -296,7 +297,8 @@ def staff_of(authority: Authority) -> Select[User]:
     """Users with a role (active or not) in the authority. (Names are encrypted, so
     lists are put in order after decryption, not by the database.)"""
     members = select(Membership.user_id).where(Membership.authority_id == authority.id)
-    return select(User).where(User.id.in_(members))
+    # Their memberships come too: lists of staff ask each one's roles.
+    return select(User).where(User.id.in_(members)).options(selectinload(User.memberships))
 
 
 def ladoes_of(authority: Authority) -> list[User]:

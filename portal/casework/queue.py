@@ -10,22 +10,39 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import ColumnElement, Select, Table, func, select
 
-from portal import access
+from portal import access, keystore
+from portal.crypto.fields import logical_table
 from portal.extensions import db
-from portal.models import Authority, Case, CaseStatus, Deadline, DeadlineKind, Subject, utcnow
-from portal.vocabulary import HarmCategory, SubjectSector
+from portal.models import (
+    Authority,
+    Case,
+    CaseStatus,
+    Deadline,
+    DeadlineKind,
+    Subject,
+    User,
+    utcnow,
+)
+from portal.vocabulary import HarmCategory, SourceType, SubjectSector
 from portal.workdays import end_of_uk_day, uk_date, working_days_between
 
 PAGE_SIZE = 25
 CLOSED = (CaseStatus.DRAFT, CaseStatus.CLOSED)
+# Named rather than "not closed": an index on (authority, status) then reads only the
+# open cases, not years of closed ones.
+OPEN = tuple(status for status in CaseStatus if status not in CLOSED)
 
 
 SORTS = ("due", "received", "reference")  # the first is the default
+SORT_WORDS = {
+    "due": "what is due first at the top",
+    "received": "the latest received first",
+    "reference": "in order of reference",
+}
 
 
 @dataclass(frozen=True)
@@ -75,16 +92,19 @@ class Filters:
 
 @dataclass(frozen=True)
 class Row:
-    case: Case
+    """One line of the queue: clear columns, and the subject's initials."""
+
+    case_id: uuid.UUID
+    reference: str | None
+    received_at: datetime | None
+    status: CaseStatus
+    harm_category: HarmCategory | None
+    source_type: SourceType | None
+    assigned_to_id: uuid.UUID | None
+    sector: SubjectSector | None
+    initials: str
     next_due: datetime | None
     next_kind: DeadlineKind | None
-
-    @property
-    def initials(self) -> str:
-        subject = self.case.subject
-        if subject is None or not subject.full_name:
-            return "Not known"
-        return "".join(part[0].upper() for part in subject.full_name.split() if part[:1].isalpha())
 
     def due_tag(self, today: date, now: datetime) -> tuple[str, str]:
         """The deadline's state in words and its tag colour."""
@@ -99,25 +119,65 @@ class Row:
         return (f"Due in {days} working day{'' if days == 1 else 's'}", "govuk-tag--blue")
 
 
-def _next_deadline() -> Any:
-    """Each case's soonest open deadline."""
-    return (
+def initials(full_name: str | None) -> str:
+    if not full_name:
+        return "Not known"
+    return "".join(part[0].upper() for part in full_name.split() if part[:1].isalpha())
+
+
+def _next_deadline(authority: Authority) -> Any:
+    """Each of the authority's cases' soonest open deadline, and which it is."""
+    ranked = (
         select(
             Deadline.case_id,
-            func.min(Deadline.due_at).label("next_due"),
+            Deadline.due_at,
+            Deadline.kind,
+            func.row_number()
+            .over(partition_by=Deadline.case_id, order_by=(Deadline.due_at, Deadline.kind))
+            .label("position"),
         )
-        .where(Deadline.met_at.is_(None))
-        .group_by(Deadline.case_id)
+        .where(Deadline.authority_id == authority.id, Deadline.met_at.is_(None))
+        .subquery()
+    )
+    return (
+        select(
+            ranked.c.case_id,
+            ranked.c.due_at.label("next_due"),
+            ranked.c.kind.label("next_kind"),
+        )
+        .where(ranked.c.position == 1)
         .subquery()
     )
 
 
+SUBJECT_NAME = Subject.full_name
+SUBJECTS = cast(Table, Subject.__table__)
+
+
 def _filtered(authority: Authority, filters: Filters, now: datetime) -> tuple[Select[Any], Any]:
-    soonest = _next_deadline()
+    """The authority's open cases that match, with their subject's sector and sealed
+    name and their soonest deadline, as plain rows (no ORM objects: a page shows 25 of
+    thousands, and needs nine columns of each)."""
+    soonest = _next_deadline(authority)
     query: Select[Any] = (
         access.cases_of(authority)
-        .where(Case.status.not_in(CLOSED))
+        .with_only_columns(
+            Case.id,
+            Case.reference,
+            Case.received_at,
+            Case.status,
+            Case.harm_category,
+            Case.source_type,
+            Case.assigned_to_id,
+            SUBJECTS.c.id.label("subject_id"),
+            SUBJECTS.c.sector,
+            SUBJECTS.c[SUBJECT_NAME.column or "full_name"].label("sealed_name"),
+            soonest.c.next_due,
+            soonest.c.next_kind,
+        )
+        .outerjoin(SUBJECTS, SUBJECTS.c.case_id == Case.id)
         .outerjoin(soonest, soonest.c.case_id == Case.id)
+        .where(Case.status.in_(OPEN))
     )
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
@@ -125,9 +185,7 @@ def _filtered(authority: Authority, filters: Filters, now: datetime) -> tuple[Se
     if filters.category:
         conditions.append(Case.harm_category == filters.category)
     if filters.sector:
-        subject = aliased(Subject)
-        query = query.join(subject, subject.case_id == Case.id)
-        conditions.append(subject.sector == filters.sector)
+        conditions.append(SUBJECTS.c.sector == filters.sector)
     if filters.officer:
         conditions.append(Case.assigned_to_id == filters.officer)
     if filters.overdue:
@@ -139,19 +197,42 @@ def page(
     authority: Authority, filters: Filters, number: int, now: datetime | None = None
 ) -> tuple[list[Row], int]:
     """One page of the queue, soonest deadline first (cases with none last, oldest
-    first), and how many cases match in all."""
+    first), and how many cases match in all: one query, the total counted alongside."""
     now = now or utcnow()
     query, soonest = _filtered(authority, filters, now)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(
-        query.add_columns(soonest.c.next_due)
-        .options(selectinload(Case.subject))
+    found = db.session.execute(
+        query.add_columns(func.count().over().label("total"))
         .order_by(*_order(filters.sort, soonest))
         .limit(PAGE_SIZE)
         .offset((max(number, 1) - 1) * PAGE_SIZE)
     ).all()
-    kinds = _kinds([(row.Case.id, row.next_due) for row in rows if row.next_due is not None])
-    return [Row(row.Case, row.next_due, kinds.get(row.Case.id)) for row in rows], total
+    if found:
+        total = found[0].total
+    else:  # past the last page: count what there is
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    keys = keystore.keys()
+    table = logical_table(Subject)
+    rows = [
+        Row(
+            case_id=row.id,
+            reference=row.reference,
+            received_at=row.received_at,
+            status=row.status,
+            harm_category=row.harm_category,
+            source_type=row.source_type,
+            assigned_to_id=row.assigned_to_id,
+            sector=row.sector,
+            initials=initials(
+                SUBJECT_NAME.open(keys, table, str(row.subject_id), row.sealed_name)
+                if row.subject_id
+                else None
+            ),
+            next_due=row.next_due,
+            next_kind=row.next_kind,
+        )
+        for row in found
+    ]
+    return rows, total
 
 
 def _order(sort: str, soonest: Any) -> list[Any]:
@@ -163,24 +244,22 @@ def _order(sort: str, soonest: Any) -> list[Any]:
     return [soonest.c.next_due.is_(None), soonest.c.next_due, Case.received_at, Case.id]
 
 
-def _kinds(due: list[tuple[uuid.UUID, datetime]]) -> dict[uuid.UUID, DeadlineKind]:
-    """Which deadline each case's soonest one is."""
-    if not due:
-        return {}
-    found = db.session.execute(
-        select(Deadline.case_id, Deadline.kind, Deadline.due_at).where(
-            Deadline.case_id.in_([case_id for case_id, _ in due]), Deadline.met_at.is_(None)
-        )
-    ).all()
-    soonest = dict(due)
-    return {row.case_id: row.kind for row in found if row.due_at == soonest.get(row.case_id)}
-
-
 def counts(authority: Authority, now: datetime | None = None) -> dict[str, int]:
     """The figures at the top of the queue, in one query."""
     now = now or utcnow()
-    query, soonest = _filtered(authority, Filters(), now)
-    base = query.add_columns(soonest.c.next_due).subquery()
+    soonest = (  # only the date is counted here: no need to rank the deadlines
+        select(Deadline.case_id, func.min(Deadline.due_at).label("next_due"))
+        .where(Deadline.authority_id == authority.id, Deadline.met_at.is_(None))
+        .group_by(Deadline.case_id)
+        .subquery()
+    )
+    base = (
+        access.cases_of(authority)
+        .with_only_columns(Case.assigned_to_id, soonest.c.next_due)
+        .outerjoin(soonest, soonest.c.case_id == Case.id)
+        .where(Case.status.in_(OPEN))
+        .subquery()
+    )
     today_ends = end_of_uk_day(uk_date(now))
     row = db.session.execute(
         select(
@@ -193,3 +272,64 @@ def counts(authority: Authority, now: datetime | None = None) -> dict[str, int]:
         ).select_from(base)
     ).one()
     return {name: int(value or 0) for name, value in row._mapping.items()}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of the queue's filters: its options, and the one chosen ("" for any)."""
+
+    name: str
+    label: str
+    options: list[tuple[str, str]]
+    value: str
+
+    @property
+    def text(self) -> str:
+        return dict(self.options).get(self.value, "")
+
+
+def filter_choices(
+    authority: Authority, filters: Filters, workers: list[User], staff: dict[uuid.UUID, User]
+) -> list[Choice]:
+    """The filters' options. Officers are those who work cases, and anyone who has open
+    cases still (someone who has left, whose cases need passing on)."""
+    assigned = db.session.scalars(
+        select(Case.assigned_to_id)
+        .distinct()
+        .where(
+            Case.authority_id == authority.id,
+            Case.status.in_(OPEN),
+            Case.assigned_to_id.is_not(None),
+        )
+    )
+    people = {user.id: user for user in workers}
+    people |= {officer_id: staff[officer_id] for officer_id in assigned if officer_id in staff}
+    return [
+        Choice(
+            "status",
+            "Status",
+            [(status.value, status.label) for status in OPEN],
+            filters.status.value if filters.status else "",
+        ),
+        Choice(
+            "category",
+            "Category of harm",
+            HarmCategory.choices(),
+            filters.category.value if filters.category else "",
+        ),
+        Choice(
+            "sector",
+            "Sector",
+            SubjectSector.choices(),
+            filters.sector.value if filters.sector else "",
+        ),
+        Choice(
+            "officer",
+            "Officer",
+            sorted(
+                ((str(i), user.full_name) for i, user in people.items()),
+                key=lambda option: option[1].casefold(),
+            ),
+            str(filters.officer) if filters.officer else "",
+        ),
+    ]

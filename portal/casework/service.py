@@ -4,17 +4,19 @@ team's notes. Each is audited (without the note's words) in the same transaction
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from portal import access, audit
 from portal.extensions import db
 from portal.models import AuditKind, Authority, Case, CaseNote, User, utcnow
 
 
-def officers(authority: Authority) -> list[User]:
-    """Who a case can be assigned to: the authority's staff who work cases."""
+def officers(authority: Authority, staff: Iterable[User] | None = None) -> list[User]:
+    """Who a case can be assigned to: the authority's staff (``staff``, if the caller
+    has them already) who work cases."""
     return [
         user
-        for user in db.session.scalars(access.staff_of(authority))
+        for user in (staff if staff is not None else db.session.scalars(access.staff_of(authority)))
         if access.Permission.AUTHORITY_CASES_WORK
         in access.permissions_in(user, authority_id=authority.id)
     ]

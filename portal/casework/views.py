@@ -8,7 +8,7 @@ portal.workflow, which checks the rest (a decision needs AUTHORITY_CASES_DECIDE)
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -29,7 +29,6 @@ from portal.models import (
     Case,
     CaseEvent,
     CaseNote,
-    CaseStatus,
     CaseTransfer,
     Deadline,
     DeadlineKind,
@@ -40,7 +39,6 @@ from portal.models import (
 from portal.referrals import service as referral_service
 from portal.referrals.sections import CONTACT_SECTIONS, PARTNER_SECTIONS
 from portal.referrals.views import attachment_download
-from portal.vocabulary import HarmCategory, SubjectSector
 from portal.workdays import uk_date
 
 WORK = Permission.AUTHORITY_CASES_WORK
@@ -65,10 +63,15 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
         shown=len(rows),
         page=number,
     )
-    db.session.commit()
-    officers = db.session.scalars(access.staff_of(authority)).all()
+    staff = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
     pages = max(1, -(-total // queue.PAGE_SIZE))
-    return render_template(
+    choices = queue.filter_choices(
+        authority, filters, case_service.officers(authority, staff.values()), staff
+    )
+    chosen = [(choice.name, choice.label, choice.text) for choice in choices if choice.text]
+    if filters.overdue:
+        chosen.append(("overdue", "Overdue", "only overdue cases"))
+    return _drawn_then_committed(
         "casework/queue.html",
         authority=authority,
         rows=rows,
@@ -77,14 +80,18 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
         pages=pages,
         filters=filters,
         counts=queue.counts(authority, now),
-        officers={officer.id: officer for officer in officers},
-        officer_choices=[(str(officer.id), officer.full_name) for officer in officers],
+        officers=staff,
+        choices=choices,
+        chosen=chosen,
+        sort_words=queue.SORT_WORDS[filters.sort],
         today=uk_date(now),
         now=now,
         rules=workflow.DEADLINE_RULES,
-        statuses=[(s.value, s.label) for s in CaseStatus if s not in queue.CLOSED],
-        categories=HarmCategory.choices(),
-        sectors=SubjectSector.choices(),
+        without=lambda name: url_for(
+            "casework.queue_page",
+            authority_id=authority.id,
+            **cast(dict[str, Any], {k: v for k, v in filters.as_args().items() if k != name}),
+        ),
         sort_url=lambda key: url_for(
             "casework.queue_page",
             authority_id=authority.id,
@@ -102,8 +109,17 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
 @requires(WORK)
 def case_page(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseReturnValue:
     case = access.case_or_404(authority, case_id)
-    referral_service.record_view(user, case, "case", address_hash())
+    referral_service.note_view(user, case, "case", address_hash())
     return _case(user, authority, case)
+
+
+def _drawn_then_committed(template: str, **context: Any) -> str:
+    """The page, then the commit of what viewing it recorded (its audit events): a
+    commit first would expire every row the page shows, to be loaded again one by one.
+    Should the commit fail, the page is not shown."""
+    page = render_template(template, **context)
+    db.session.commit()
+    return page
 
 
 def _case(
@@ -138,7 +154,6 @@ def _case(
     authority_names = {str(a.id): a.display_name for a in db.session.scalars(select(Authority))}
     earlier = repeats.earlier_contacts(case)
     repeats.record_look_up(user, case, earlier, address_hash())
-    db.session.commit()
     viewed = (
         db.session.scalars(
             select(AuditEvent)
@@ -149,7 +164,7 @@ def _case(
         if Permission.AUTHORITY_AUDIT_VIEW in access.permissions_in(user, authority_id=authority.id)
         else None
     )
-    return render_template(
+    return _drawn_then_committed(
         "casework/case.html",
         viewed=viewed,
         earlier=earlier,

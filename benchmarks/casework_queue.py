@@ -1,0 +1,275 @@
+"""The LADO's queue and case page over 100,000 cases: gunicorn + PostgreSQL on 127.0.0.1.
+
+    .venv/bin/python -m benchmarks.casework_queue     (wrk from Debian: make bench-tools)
+
+A throwaway PostgreSQL (or BENCH_DATABASE_URL's server), an instance made as `make run`
+makes one, `flask demo-data --cases BENCH_CASES` (default 100,000: six years of closed
+cases and a working set of open ones over the two demo authorities), and 50 LADO staff
+accounts. gunicorn runs BENCH_WORKERS sync workers (default 4). In one run it measures:
+
+1. service time for one user, one request at a time: the queue's first page, a filtered
+   page, page 50, and the case page of open cases (p50 and p95 of BENCH_REQUESTS each);
+2. 50 LADO users, each signed in, doing a queue page or a case page and then thinking
+   for 5 s (4 to 6), for BENCH_DURATION seconds: p50 / p95 per page and errors;
+3. saturation throughput (wrk, BENCH_CONNECTIONS connections for BENCH_SATURATION s) of
+   the queue's first page beside a bare Flask page (benchmarks/bare_app.py) under the
+   same gunicorn, alternately, twice each.
+
+Goals (issue 6): p95 < 50 ms in 1 and 2, 0 errors; the queue page >= 25% of the bare
+page's requests per second. Printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyotp
+from sqlalchemy import create_engine, select
+
+from benchmarks.common import databases, percentile
+from benchmarks.server import ROOT, WORKERS, Browser, flask, gunicorn, instance
+from portal.casework.queue import OPEN
+from portal.demo import ACCOUNTS
+from portal.models import Authority, Case
+
+CASES = int(os.environ.get("BENCH_CASES", "100000"))
+USERS = int(os.environ.get("BENCH_USERS", "50"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
+DURATION = float(os.environ.get("BENCH_DURATION", "120"))
+SATURATION = int(os.environ.get("BENCH_SATURATION", "20"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+PASSWORD = "benchmark-lantern-harbour-42"  # noqa: S105 (a throwaway benchmark account)
+
+# Made in its own process with the server's environment (the same password hashing).
+SEED = """
+import sys, uuid
+from sqlalchemy import select
+from portal import create_app
+from portal.auth import passwords
+from portal.extensions import db
+from portal.models import Authority, Membership, Role, User, utcnow
+
+users, password = int(sys.argv[1]), sys.argv[2]
+app = create_app()
+with app.app_context():
+    authorities = db.session.scalars(select(Authority).order_by(Authority.created_at)).all()
+    hashed, now = passwords.hash_password(password), utcnow()
+    for number in range(users):
+        secret = sys.stdin.readline().strip()
+        authority = authorities[0] if number < 2 or number % 5 < 3 else authorities[1]
+        role = Role.BUSINESS_SUPPORT if number % 4 == 3 else Role.LADO  # 0, 1: LADOs
+        user = User(id=uuid.uuid4(), email=f"lado{number}@bench.example",
+            full_name=f"Bench Officer {number}", password_hash=hashed,
+            password_changed_at=now, totp_secret=secret, mfa_enrolled_at=now)
+        user.memberships.append(Membership(role=role, authority_id=authority.id))
+        db.session.add(user)
+        print(user.email, authority.id)
+    db.session.commit()
+"""
+
+
+@dataclass(frozen=True)
+class Officer:
+    email: str
+    totp_secret: str
+    authority_id: str
+
+
+def _seed(env: dict[str, str]) -> list[Officer]:
+    secrets = [pyotp.random_base32(length=32) for _ in range(USERS + 2)]
+    result = subprocess.run(
+        [sys.executable, "-c", SEED, str(USERS + 2), PASSWORD],
+        cwd=ROOT,
+        env=env,
+        input="\n".join(secrets) + "\n",
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
+    return [
+        Officer(email, secret, authority)
+        for (email, authority), secret in zip(rows, secrets, strict=True)
+    ]
+
+
+def _open_cases(database_url: str) -> dict[str, list[str]]:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Case.authority_id, Case.id).where(Case.status.in_(OPEN))
+        ).all()
+        names = connection.execute(select(Authority.id, Authority.code)).all()
+    engine.dispose()
+    found: dict[str, list[str]] = defaultdict(list)
+    for authority_id, case_id in rows:
+        found[str(authority_id)].append(str(case_id))
+    print("open cases: " + ", ".join(f"{code} {len(found[str(i)])}" for i, code in names))
+    return found
+
+
+def _pages(authority_id: str, cases: list[str]) -> dict[str, Callable[[random.Random], str]]:
+    queue = f"/authorities/{authority_id}/queue"
+    return {
+        "queue, first page": lambda rng: queue,
+        "queue, filtered": lambda rng: f"{queue}?status=meetings&category=physical",
+        "queue, page 50": lambda rng: f"{queue}?page=50",
+        "case page": lambda rng: f"/authorities/{authority_id}/cases/{rng.choice(cases)}",
+    }
+
+
+def _report(title: str, timings: dict[str, list[float]]) -> None:
+    print(title)
+    print(f"  {'page':<26} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for label, values in timings.items():
+        if not values:
+            continue
+        print(
+            f"  {label:<26} {len(values):>5} {percentile(values, 0.5) * 1000:>8.1f} "
+            f"{percentile(values, 0.95) * 1000:>8.1f} {max(values) * 1000:>8.1f}"
+        )
+
+
+def one_user(base: str, officer: Officer, cases: list[str]) -> None:
+    timings: dict[str, list[float]] = defaultdict(list)
+    browser = Browser(base, defaultdict(list), [])
+    browser.sign_in(officer.email, PASSWORD, officer.totp_secret)
+    rng = random.Random(1)
+    for label, path in _pages(officer.authority_id, cases).items():
+        for _ in range(10):  # warm up
+            browser.page(label, path(rng))
+        browser.timings.clear()
+        for _ in range(REQUESTS):
+            browser.page(label, path(rng))
+        timings[label] = browser.timings[f"GET  {label}"]
+    _report(f"1. one user, {REQUESTS} requests per page, one at a time:", timings)
+
+
+def many_users(base: str, officers: list[Officer], cases: dict[str, list[str]]) -> None:
+    timings: dict[str, list[float]] = defaultdict(list)
+    errors: list[str] = []
+    signed_in = threading.Barrier(len(officers))
+    weights = {"queue, first page": 40, "queue, filtered": 15, "queue, page 50": 10}
+    weights["case page"] = 35
+
+    def work(number: int, officer: Officer) -> None:
+        browser = Browser(base, timings, errors)
+        rng = random.Random(number)
+        try:
+            browser.sign_in(officer.email, PASSWORD, officer.totp_secret)
+        except Exception as error:  # counted and printed, not raised
+            errors.append(f"{officer.email} sign-in: {error}")
+        finally:
+            signed_in.wait()
+        pages = _pages(officer.authority_id, cases[officer.authority_id])
+        time.sleep(rng.uniform(0, 5))  # not all at the same instant
+        ends = time.monotonic() + DURATION
+        while time.monotonic() < ends:
+            label = rng.choices(list(weights), weights=list(weights.values()))[0]
+            try:
+                browser.page(label, pages[label](rng))
+            except Exception as error:
+                errors.append(f"{label}: {error}")
+            time.sleep(rng.uniform(4, 6))
+
+    threads = [
+        threading.Thread(target=work, args=(number, officer))
+        for number, officer in enumerate(officers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sign_ins = timings.pop("GET  sign in", []) + timings.pop("POST sign in", [])
+    for label in ("GET  security code", "POST security code"):
+        timings.pop(label, None)
+    _report(
+        f"2. {len(officers)} users, think time 4-6 s, for {DURATION:.0f} s "
+        f"(after {len(sign_ins) // 2} sign-ins):",
+        dict(sorted(timings.items())),
+    )
+    print(f"  errors: {len(errors)}")
+    for error in errors[:10]:
+        print("   ", error)
+
+
+def _wrk(url: str, headers: dict[str, str]) -> float:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SATURATION}s", "--latency", url]
+    for name, value in headers.items():
+        command[1:1] = ["-H", f"{name}: {value}"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        print(f"  ({errors.group(1)} non-2xx responses from {url})")
+    found = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if not found:
+        raise RuntimeError(output)
+    return float(found.group(1))
+
+
+def saturation(base: str, bare: str, officer: Officer) -> None:
+    browser = Browser(base, defaultdict(list), [])
+    browser.sign_in(officer.email, PASSWORD, officer.totp_secret)
+    # The browser's cookie and user agent: the session is bound to the latter.
+    headers = {
+        "Cookie": "; ".join(f"{c.name}={c.value}" for c in browser.http.cookies),
+        "User-Agent": str(browser.http.headers["User-Agent"]),
+    }
+    queue = f"{base}/authorities/{officer.authority_id}/queue"
+    rates: dict[str, list[float]] = defaultdict(list)
+    for _ in range(2):
+        rates["queue page"].append(_wrk(queue, headers))
+        rates["bare Flask page"].append(_wrk(f"{bare}/", {}))
+    browser.page("still signed in", queue[len(base) :])  # wrk's answers were the page
+    queue_rate = sum(rates["queue page"]) / 2
+    bare_rate = sum(rates["bare Flask page"]) / 2
+    print(
+        f"3. saturation, wrk {CONNECTIONS} connections x {SATURATION} s, twice each, alternately:"
+    )
+    for label, values in rates.items():
+        print(f"  {label:<18} " + " / ".join(f"{v:.0f}" for v in values) + " requests/s")
+    print(f"  queue page: {queue_rate / bare_rate:.0%} of the bare page's requests per second")
+
+
+def run(database_url: str) -> None:
+    env = instance(database_url)
+    print(flask(env, "demo-data", "--cases", str(CASES)), end="")
+    officers = _seed(env)
+    cases = _open_cases(database_url)
+    # One officer for phase 1, another for phase 3, the rest for phase 2: a TOTP code
+    # is good once, so no one signs in twice within its 30 seconds.
+    first, last = officers[0], officers[1]
+    crowd = officers[2:]
+    print(
+        f"gunicorn {WORKERS} sync workers, PostgreSQL, {os.cpu_count()} cores; "
+        f"demo accounts: {len(ACCOUNTS)}; bench officers: {len(officers)}"
+    )
+    with gunicorn(env) as base:
+        one_user(base, first, cases[first.authority_id])
+        many_users(base, crowd, cases)
+        with gunicorn(env, app="benchmarks.bare_app:app", ready_path="/") as bare:
+            saturation(base, bare, last)
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("wrk is needed for the saturation figures: make bench-tools (Debian's wrk)")
+        return 1
+    with databases(("postgresql",)) as found:
+        for _name, url in found:
+            run(url)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

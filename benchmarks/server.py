@@ -1,0 +1,150 @@
+"""The portal as the load benchmarks see it: an instance folder made as `make run` makes
+one, gunicorn on a free port of 127.0.0.1, and a person at a browser (an HTTP session
+that keeps the last page's CSRF token and times each request)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def instance(database_url: str) -> dict[str, str]:
+    """A fresh instance folder (secrets, keys) over a migrated database: the environment
+    to run the portal's commands and gunicorn with."""
+    folder = Path(tempfile.mkdtemp(prefix="portal-bench-instance-"))
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "development",  # plain http on 127.0.0.1, e-mails into the log
+        "PORTAL_INSTANCE_PATH": str(folder),
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_SIGN_IN_ATTEMPTS_PER_ADDRESS": "10000",  # everyone is on 127.0.0.1
+    }
+    flask(env, "secrets", "init")
+    flask(env, "keys", "init")
+    flask(env, "db", "upgrade")
+    return env
+
+
+def flask(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str], app: str = "wsgi:app", ready_path: str = "/healthz"
+) -> Iterator[str]:
+    """``app`` served by gunicorn with WORKERS sync workers; its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--timeout",
+            "120",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}{ready_path}", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening, or still starting
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+class Browser:
+    """One person at a browser: keeps the CSRF token of the last page, times each request."""
+
+    def __init__(self, base: str, timings: dict[str, list[float]], failures: list[str]) -> None:
+        self.base = base
+        self.http = requests.Session()
+        self.token = ""
+        self.timings = timings
+        self.failures = failures
+
+    def _timed(self, label: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        start = time.perf_counter()
+        response = self.http.request(
+            method, self.base + path, allow_redirects=False, timeout=120, **kwargs
+        )
+        self.timings[label].append(time.perf_counter() - start)
+        found = (
+            CSRF.search(response.text)
+            if "text/html" in response.headers.get("Content-Type", "")
+            else None
+        )
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def page(self, label: str, path: str) -> requests.Response:
+        response = self._timed(f"GET  {label}", "GET", path)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {label}: {response.status_code}")
+        return response
+
+    def send(self, label: str, path: str, data: dict[str, Any], **kwargs: Any) -> str:
+        """POST the page's form; the redirect it answers with."""
+        response = self._timed(
+            f"POST {label}", "POST", path, data={"csrf_token": self.token, **data}, **kwargs
+        )
+        if response.status_code != 302:
+            raise RuntimeError(f"POST {label}: {response.status_code}")
+        return str(response.headers["Location"])
+
+    def fill(self, label: str, path: str, data: dict[str, Any], **kwargs: Any) -> str:
+        self.page(label, path)
+        return self.send(label, path, data, **kwargs)
+
+    def sign_in(self, email: str, password: str, totp_secret: str) -> None:
+        self.fill("sign in", "/sign-in", {"email": email, "password": password})
+        self.fill(
+            "security code", "/sign-in/security-code", {"code": pyotp.TOTP(totp_secret).now()}
+        )
