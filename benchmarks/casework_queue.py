@@ -4,8 +4,10 @@
 
 A throwaway PostgreSQL (or BENCH_DATABASE_URL's server), an instance made as `make run`
 makes one, `flask demo-data --cases BENCH_CASES` (default 100,000: six years of closed
-cases and a working set of open ones over the two demo authorities), and 50 LADO staff
-accounts. gunicorn runs BENCH_WORKERS sync workers (default 4). In one run it measures:
+cases and a working set of open ones over the two demo authorities; about 30 minutes on
+2 cores), and 50 LADO staff accounts. To measure again over data already loaded, give
+BENCH_INSTANCE (its instance folder) and BENCH_DATABASE_URL (its database).
+gunicorn runs BENCH_WORKERS sync workers (default 4). In one run it measures:
 
 1. service time for one user, one request at a time: the queue's first page, a filtered
    page, page 50, and the case page of open cases (p50 and p95 of BENCH_REQUESTS each);
@@ -29,12 +31,13 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from benchmarks.common import databases, percentile
 from benchmarks.server import ROOT, WORKERS, Browser, flask, gunicorn, instance
@@ -59,7 +62,7 @@ from portal.auth import passwords
 from portal.extensions import db
 from portal.models import Authority, Membership, Role, User, utcnow
 
-users, password = int(sys.argv[1]), sys.argv[2]
+users, password, run = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 app = create_app()
 with app.app_context():
     authorities = db.session.scalars(select(Authority).order_by(Authority.created_at)).all()
@@ -68,7 +71,7 @@ with app.app_context():
         secret = sys.stdin.readline().strip()
         authority = authorities[0] if number < 2 or number % 5 < 3 else authorities[1]
         role = Role.BUSINESS_SUPPORT if number % 4 == 3 else Role.LADO  # 0, 1: LADOs
-        user = User(id=uuid.uuid4(), email=f"lado{number}@bench.example",
+        user = User(id=uuid.uuid4(), email=f"lado{number}.{run}@bench.example",
             full_name=f"Bench Officer {number}", password_hash=hashed,
             password_changed_at=now, totp_secret=secret, mfa_enrolled_at=now)
         user.memberships.append(Membership(role=role, authority_id=authority.id))
@@ -88,7 +91,7 @@ class Officer:
 def _seed(env: dict[str, str]) -> list[Officer]:
     secrets = [pyotp.random_base32(length=32) for _ in range(USERS + 2)]
     result = subprocess.run(
-        [sys.executable, "-c", SEED, str(USERS + 2), PASSWORD],
+        [sys.executable, "-c", SEED, str(USERS + 2), PASSWORD, uuid.uuid4().hex[:8]],
         cwd=ROOT,
         env=env,
         input="\n".join(secrets) + "\n",
@@ -242,8 +245,10 @@ def saturation(base: str, bare: str, officer: Officer) -> None:
 
 
 def run(database_url: str) -> None:
-    env = instance(database_url)
-    print(flask(env, "demo-data", "--cases", str(CASES)), end="")
+    env = _reused() or instance(database_url)
+    if _count_cases(env["PORTAL_DATABASE_URL"]) < CASES:
+        print(flask(env, "demo-data", "--cases", str(CASES)), end="")
+    database_url = env["PORTAL_DATABASE_URL"]
     officers = _seed(env)
     cases = _open_cases(database_url)
     # One officer for phase 1, another for phase 3, the rest for phase 2: a TOTP code
@@ -261,10 +266,36 @@ def run(database_url: str) -> None:
             saturation(base, bare, last)
 
 
+def _reused() -> dict[str, str] | None:
+    """BENCH_INSTANCE: an instance folder from an earlier run (its keys), over
+    BENCH_DATABASE_URL's database, to measure again without loading 100,000 cases again."""
+    folder = os.environ.get("BENCH_INSTANCE")
+    if not folder:
+        return None
+    return {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "PORTAL_INSTANCE_PATH": folder,
+        "PORTAL_DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
+        "PORTAL_SIGN_IN_ATTEMPTS_PER_ADDRESS": "10000",
+    }
+
+
+def _count_cases(database_url: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.scalar(select(func.count()).select_from(Case)) or 0
+    engine.dispose()
+    return count
+
+
 def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is needed for the saturation figures: make bench-tools (Debian's wrk)")
         return 1
+    if os.environ.get("BENCH_INSTANCE"):
+        run(os.environ["BENCH_DATABASE_URL"])
+        return 0
     with databases(("postgresql",)) as found:
         for _name, url in found:
             run(url)
