@@ -126,26 +126,12 @@ def initials(full_name: str | None) -> str:
 
 
 def _next_deadline(authority: Authority) -> Any:
-    """Each of the authority's cases' soonest open deadline, and which it is."""
-    ranked = (
-        select(
-            Deadline.case_id,
-            Deadline.due_at,
-            Deadline.kind,
-            func.row_number()
-            .over(partition_by=Deadline.case_id, order_by=(Deadline.due_at, Deadline.kind))
-            .label("position"),
-        )
-        .where(Deadline.authority_id == authority.id, Deadline.met_at.is_(None))
-        .subquery()
-    )
+    """Each of the authority's cases' soonest open deadline (read from the index of
+    open deadlines alone)."""
     return (
-        select(
-            ranked.c.case_id,
-            ranked.c.due_at.label("next_due"),
-            ranked.c.kind.label("next_kind"),
-        )
-        .where(ranked.c.position == 1)
+        select(Deadline.case_id, func.min(Deadline.due_at).label("next_due"))
+        .where(Deadline.authority_id == authority.id, Deadline.met_at.is_(None))
+        .group_by(Deadline.case_id)
         .subquery()
     )
 
@@ -155,9 +141,8 @@ SUBJECTS = cast(Table, Subject.__table__)
 
 
 def _filtered(authority: Authority, filters: Filters, now: datetime) -> tuple[Select[Any], Any]:
-    """The authority's open cases that match, with their subject's sector and sealed
-    name and their soonest deadline, as plain rows (no ORM objects: a page shows 25 of
-    thousands, and needs nine columns of each)."""
+    """The authority's open cases that match, with their soonest deadline, as plain rows
+    of clear columns (no ORM objects: a page shows 25 of thousands)."""
     soonest = _next_deadline(authority)
     query: Select[Any] = (
         access.cases_of(authority)
@@ -169,13 +154,8 @@ def _filtered(authority: Authority, filters: Filters, now: datetime) -> tuple[Se
             Case.harm_category,
             Case.source_type,
             Case.assigned_to_id,
-            SUBJECTS.c.id.label("subject_id"),
-            SUBJECTS.c.sector,
-            SUBJECTS.c[SUBJECT_NAME.column or "full_name"].label("sealed_name"),
             soonest.c.next_due,
-            soonest.c.next_kind,
         )
-        .outerjoin(SUBJECTS, SUBJECTS.c.case_id == Case.id)
         .outerjoin(soonest, soonest.c.case_id == Case.id)
         .where(Case.status.in_(OPEN))
     )
@@ -185,7 +165,9 @@ def _filtered(authority: Authority, filters: Filters, now: datetime) -> tuple[Se
     if filters.category:
         conditions.append(Case.harm_category == filters.category)
     if filters.sector:
-        conditions.append(SUBJECTS.c.sector == filters.sector)
+        conditions.append(
+            Case.id.in_(select(SUBJECTS.c.case_id).where(SUBJECTS.c.sector == filters.sector))
+        )
     if filters.officer:
         conditions.append(Case.assigned_to_id == filters.officer)
     if filters.overdue:
@@ -197,7 +179,8 @@ def page(
     authority: Authority, filters: Filters, number: int, now: datetime | None = None
 ) -> tuple[list[Row], int]:
     """One page of the queue, soonest deadline first (cases with none last, oldest
-    first), and how many cases match in all: one query, the total counted alongside."""
+    first), and how many cases match in all (counted alongside). Then, for that page's
+    25 cases only, their subjects and which deadline is the soonest."""
     now = now or utcnow()
     query, soonest = _filtered(authority, filters, now)
     found = db.session.execute(
@@ -210,29 +193,63 @@ def page(
         total = found[0].total
     else:  # past the last page: count what there is
         total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ids = [row.id for row in found]
+    subjects = _subjects(ids)
+    kinds = _kinds([(row.id, row.next_due) for row in found if row.next_due is not None])
+    rows = []
+    for row in found:
+        sector, name = subjects.get(row.id, (None, None))
+        rows.append(
+            Row(
+                case_id=row.id,
+                reference=row.reference,
+                received_at=row.received_at,
+                status=row.status,
+                harm_category=row.harm_category,
+                source_type=row.source_type,
+                assigned_to_id=row.assigned_to_id,
+                sector=sector,
+                initials=initials(name),
+                next_due=row.next_due,
+                next_kind=kinds.get(row.id),
+            )
+        )
+    return rows, total
+
+
+def _subjects(
+    case_ids: list[uuid.UUID],
+) -> dict[uuid.UUID, tuple[SubjectSector | None, str | None]]:
+    """Each case's subject's sector and name (decrypted: for the initials)."""
+    if not case_ids:
+        return {}
     keys = keystore.keys()
     table = logical_table(Subject)
-    rows = [
-        Row(
-            case_id=row.id,
-            reference=row.reference,
-            received_at=row.received_at,
-            status=row.status,
-            harm_category=row.harm_category,
-            source_type=row.source_type,
-            assigned_to_id=row.assigned_to_id,
-            sector=row.sector,
-            initials=initials(
-                SUBJECT_NAME.open(keys, table, str(row.subject_id), row.sealed_name)
-                if row.subject_id
-                else None
-            ),
-            next_due=row.next_due,
-            next_kind=row.next_kind,
-        )
+    found = db.session.execute(
+        select(
+            SUBJECTS.c.id,
+            SUBJECTS.c.case_id,
+            SUBJECTS.c.sector,
+            SUBJECTS.c[SUBJECT_NAME.column or "full_name"].label("sealed_name"),
+        ).where(SUBJECTS.c.case_id.in_(case_ids))
+    )
+    return {
+        row.case_id: (row.sector, SUBJECT_NAME.open(keys, table, str(row.id), row.sealed_name))
         for row in found
-    ]
-    return rows, total
+    }
+
+
+def _kinds(due: list[tuple[uuid.UUID, datetime]]) -> dict[uuid.UUID, DeadlineKind]:
+    """Which deadline each case's soonest one is."""
+    if not due:
+        return {}
+    found = db.session.execute(
+        select(Deadline.case_id, Deadline.kind, Deadline.due_at).where(
+            Deadline.case_id.in_([case_id for case_id, _ in due]), Deadline.met_at.is_(None)
+        )
+    ).all()
+    soonest = dict(due)
+    return {row.case_id: row.kind for row in found if row.due_at == soonest.get(row.case_id)}
 
 
 def _order(sort: str, soonest: Any) -> list[Any]:
@@ -247,19 +264,8 @@ def _order(sort: str, soonest: Any) -> list[Any]:
 def counts(authority: Authority, now: datetime | None = None) -> dict[str, int]:
     """The figures at the top of the queue, in one query."""
     now = now or utcnow()
-    soonest = (  # only the date is counted here: no need to rank the deadlines
-        select(Deadline.case_id, func.min(Deadline.due_at).label("next_due"))
-        .where(Deadline.authority_id == authority.id, Deadline.met_at.is_(None))
-        .group_by(Deadline.case_id)
-        .subquery()
-    )
-    base = (
-        access.cases_of(authority)
-        .with_only_columns(Case.assigned_to_id, soonest.c.next_due)
-        .outerjoin(soonest, soonest.c.case_id == Case.id)
-        .where(Case.status.in_(OPEN))
-        .subquery()
-    )
+    query, _ = _filtered(authority, Filters(), now)
+    base = query.subquery()
     today_ends = end_of_uk_day(uk_date(now))
     row = db.session.execute(
         select(

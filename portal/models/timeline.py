@@ -87,7 +87,13 @@ class Deadline(Base):
     __table_args__ = (
         Index("ix_deadlines_case", "case_id"),
         # The queue: each authority's open deadlines, soonest first.
-        Index("ix_deadlines_open", "authority_id", "met_at", "due_at"),
+        Index(
+            "ix_deadlines_open",
+            "authority_id",
+            "met_at",
+            "due_at",
+            postgresql_include=["case_id", "kind"],
+        ),
     )
 
     id: Mapped[UUIDPrimaryKey]
