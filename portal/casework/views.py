@@ -8,6 +8,7 @@ portal.workflow, which checks the rest (a decision needs AUTHORITY_CASES_DECIDE)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -148,9 +149,10 @@ def _case(
             )
         )
     ).all()
-    people = {
-        u.id: u for a in (authority, *senders) for u in db.session.scalars(access.staff_of(a))
-    }
+    staff = db.session.scalars(access.staff_of(authority)).all()
+    people = {u.id: u for u in staff}
+    for sender in senders:
+        people |= {u.id: u for u in db.session.scalars(access.staff_of(sender))}
     authority_names = {str(a.id): a.display_name for a in db.session.scalars(select(Authority))}
     earlier = repeats.earlier_contacts(case)
     repeats.record_look_up(user, case, earlier, address_hash())
@@ -190,7 +192,7 @@ def _case(
         assign_form=AssignForm(
             formdata=None,
             data={"officer": str(case.assigned_to_id) if case.assigned_to_id else ""},
-            officers=_officer_choices(authority),
+            officers=_officer_choices(authority, staff),
         ),
         url=lambda page, **values: url_for(
             f"casework.case_{page}", authority_id=authority.id, **values
@@ -198,8 +200,10 @@ def _case(
     )
 
 
-def _officer_choices(authority: Authority) -> list[SelectChoice]:
-    return [SelectChoice(str(u.id), u.full_name) for u in case_service.officers(authority)]
+def _officer_choices(
+    authority: Authority, staff: Sequence[User] | None = None
+) -> list[SelectChoice]:
+    return [SelectChoice(str(u.id), u.full_name) for u in case_service.officers(authority, staff)]
 
 
 @bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/assign", methods=["POST"])
