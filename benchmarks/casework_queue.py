@@ -28,7 +28,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,11 +35,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pyotp
 from sqlalchemy import create_engine, func, select, text
 
 from benchmarks.common import databases, percentile
-from benchmarks.server import ROOT, WORKERS, Browser, flask, gunicorn, instance
+from benchmarks.server import WORKERS, Browser, flask, gunicorn, instance, seed
 from portal.casework.queue import OPEN
 from portal.demo import ACCOUNTS
 from portal.models import Authority, Case
@@ -89,20 +87,10 @@ class Officer:
 
 
 def _seed(env: dict[str, str]) -> list[Officer]:
-    secrets = [pyotp.random_base32(length=32) for _ in range(USERS + 2)]
-    result = subprocess.run(
-        [sys.executable, "-c", SEED, str(USERS + 2), PASSWORD, uuid.uuid4().hex[:8]],
-        cwd=ROOT,
-        env=env,
-        input="\n".join(secrets) + "\n",
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
+    run = uuid.uuid4().hex[:8]  # a second run over the same data makes new accounts
     return [
         Officer(email, secret, authority)
-        for (email, authority), secret in zip(rows, secrets, strict=True)
+        for (email, authority), secret in seed(env, SEED, USERS + 2, PASSWORD, run)
     ]
 
 

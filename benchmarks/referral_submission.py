@@ -21,17 +21,14 @@ Goal (issue 5): none lost or duplicated; pages answer in well under a second at 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
 
-import pyotp
 from sqlalchemy import create_engine, func, select
 
 from benchmarks.common import databases, percentile
-from benchmarks.server import ROOT, WORKERS, Browser, gunicorn, instance
+from benchmarks.server import WORKERS, Browser, gunicorn, instance, seed
 from portal.models import AuditEvent, AuditKind, Case, CaseStatus, OutboxMessage
 from tests.referrals import journey
 
@@ -83,20 +80,11 @@ with app.app_context():
 
 def _seed(env: dict[str, str]) -> list[tuple[str, str, str, str]]:
     """(email, TOTP secret, organisation id, authority id) for each partner."""
-    totp_secrets = [pyotp.random_base32(length=32) for _ in range(PARTNERS)]
-    result = subprocess.run(
-        [sys.executable, "-c", SEED, str(PARTNERS), str(ORGANISATIONS), PASSWORD],
-        cwd=ROOT,
-        env=env,
-        input="\n".join(totp_secrets) + "\n",
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
     return [
         (email, secret, organisation, authority)
-        for (email, organisation, authority), secret in zip(rows, totp_secrets, strict=True)
+        for (email, organisation, authority), secret in seed(
+            env, SEED, PARTNERS, str(ORGANISATIONS), PASSWORD
+        )
     ]
 
 

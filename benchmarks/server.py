@@ -99,6 +99,25 @@ def gunicorn(
         process.wait(timeout=30)
 
 
+def seed(env: dict[str, str], script: str, count: int, *args: str) -> list[tuple[list[str], str]]:
+    """Run a benchmark's seeding ``script`` in its own process with the server's
+    environment (so accounts are hashed as the server hashes them), giving it ``count``
+    fresh TOTP secrets on stdin, one a line. The words of each line it prints, with the
+    secret it was given."""
+    secrets = [pyotp.random_base32(length=32) for _ in range(count)]
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(count), *args],
+        cwd=ROOT,
+        env=env,
+        input="\n".join(secrets) + "\n",
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
+    return list(zip(rows, secrets, strict=True))
+
+
 class Browser:
     """One person at a browser: keeps the CSRF token of the last page, times each request."""
 
