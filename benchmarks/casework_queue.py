@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from sqlalchemy import create_engine, func, select, text
 
 from benchmarks.common import databases, percentile
-from benchmarks.server import WORKERS, Browser, flask, gunicorn, instance, seed
+from benchmarks.server import WORKERS, Browser, environment, flask, gunicorn, instance, seed
 from portal.casework.queue import OPEN
 from portal.demo import ACCOUNTS
 from portal.models import Authority, Case
@@ -261,13 +261,7 @@ def _reused() -> dict[str, str] | None:
     folder = os.environ.get("BENCH_INSTANCE")
     if not folder:
         return None
-    return {
-        **os.environ,
-        "PORTAL_ENV": "development",
-        "PORTAL_INSTANCE_PATH": folder,
-        "PORTAL_DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
-        "PORTAL_SIGN_IN_ATTEMPTS_PER_ADDRESS": "10000",
-    }
+    return environment(folder, os.environ["BENCH_DATABASE_URL"])
 
 
 def _vacuum(database_url: str) -> None:

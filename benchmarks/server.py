@@ -31,17 +31,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def instance(database_url: str) -> dict[str, str]:
-    """A fresh instance folder (secrets, keys) over a migrated database: the environment
-    to run the portal's commands and gunicorn with."""
-    folder = Path(tempfile.mkdtemp(prefix="portal-bench-instance-"))
-    env = {
+def environment(folder: str, database_url: str) -> dict[str, str]:
+    """The environment to run the portal's commands and gunicorn with, over the
+    instance ``folder`` and the database."""
+    return {
         **os.environ,
         "PORTAL_ENV": "development",  # plain http on 127.0.0.1, e-mails into the log
-        "PORTAL_INSTANCE_PATH": str(folder),
+        "PORTAL_INSTANCE_PATH": folder,
         "PORTAL_DATABASE_URL": database_url,
         "PORTAL_SIGN_IN_ATTEMPTS_PER_ADDRESS": "10000",  # everyone is on 127.0.0.1
     }
+
+
+def instance(database_url: str) -> dict[str, str]:
+    """A fresh instance folder (secrets, keys) over a migrated database: its
+    environment."""
+    env = environment(tempfile.mkdtemp(prefix="portal-bench-instance-"), database_url)
     flask(env, "secrets", "init")
     flask(env, "keys", "init")
     flask(env, "db", "upgrade")
