@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from portal import access
+from portal.casework import service as case_service
 from portal.extensions import db
 from portal.models import (
     Authority,
@@ -32,7 +33,6 @@ from portal.models import (
     Organisation,
     OrganisationAuthority,
     ReferenceCounter,
-    Role,
     Subject,
     User,
     utcnow,
@@ -229,16 +229,7 @@ def _places() -> list[_Authority]:
     found = []
     authorities = db.session.scalars(select(Authority).order_by(Authority.created_at)).all()
     for position, authority in enumerate(authorities):
-        staff = db.session.scalars(access.staff_of(authority)).all()
-        officers = [
-            user
-            for user in staff
-            if any(
-                m.authority_id == authority.id
-                and m.role in (Role.LADO, Role.LADO_MANAGER, Role.BUSINESS_SUPPORT)
-                for m in user.active_memberships
-            )
-        ]
+        officers = case_service.officers(authority)
         referrers = []
         linked = select(OrganisationAuthority.organisation_id).where(
             OrganisationAuthority.authority_id == authority.id
