@@ -487,7 +487,6 @@ def move(
     )
     if receiver is not None:  # after the sender's own record of the move
         transfers.hand_over(case, receiver, actor.id, now=now, address_hash=address_hash)
-        db.session.refresh(case)
     _start_deadlines(case, (*transition.starts, *also_start), now)
     if transition.tell_referrer and case.submitted_by_id and not case.logged:
         referrer = db.session.get_one(User, case.submitted_by_id)
