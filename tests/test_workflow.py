@@ -215,6 +215,17 @@ def _deadlines(app: Flask, case_id: uuid.UUID) -> dict[DeadlineKind, Deadline]:
         return {deadline.kind: deadline for deadline in found}
 
 
+def _carries_its_soonest_deadline(app: Flask, case_id: uuid.UUID) -> DeadlineKind | None:
+    """The case row's next deadline (what the queue sorts by) is its soonest open one."""
+    open_ = sorted(
+        (d.due_at, d.kind) for d in _deadlines(app, case_id).values() if d.met_at is None
+    )
+    with app.app_context():
+        case = db.session.get_one(Case, case_id)
+        assert (case.next_due_at, case.next_due_kind) == (open_[0] if open_ else (None, None))
+        return case.next_due_kind
+
+
 def test_deadlines_follow_the_events(app: Flask, place: Place) -> None:
     received = datetime(2026, 11, 20, 10, 0, tzinfo=utcnow().tzinfo)  # a Friday
     now = datetime(2026, 11, 20, 15, 0, tzinfo=utcnow().tzinfo)
@@ -222,6 +233,7 @@ def test_deadlines_follow_the_events(app: Flask, place: Place) -> None:
     response = _deadlines(app, case_id)[DeadlineKind.RESPONSE]
     assert response.due_at == Timescale(1, Unit.WORKING_DAYS).due(received)  # Monday night
     assert response.met_at is None
+    assert _carries_its_soonest_deadline(app, case_id) == DeadlineKind.RESPONSE
     _move(app, case_id, "start_triage", place.lado, now=now)
     _move(
         app,
@@ -241,6 +253,7 @@ def test_deadlines_follow_the_events(app: Flask, place: Place) -> None:
     assert deadlines[DeadlineKind.ALLEGATIONS_MEETING].due_at == Timescale(
         5, Unit.WORKING_DAYS
     ).due(received)
+    assert _carries_its_soonest_deadline(app, case_id) == DeadlineKind.STRATEGY_DISCUSSION
     later = now + timedelta(days=1)
     _move(app, case_id, "hold_strategy_discussion", place.support, now=later)
     _move(app, case_id, "hold_meeting", place.support, now=later)
@@ -248,10 +261,20 @@ def test_deadlines_follow_the_events(app: Flask, place: Place) -> None:
     assert deadlines[DeadlineKind.STRATEGY_DISCUSSION].met_at == later
     assert deadlines[DeadlineKind.ALLEGATIONS_MEETING].met_at == later
     assert deadlines[DeadlineKind.REVIEW_MEETING].due_at == Timescale(6, Unit.WEEKS).due(later)
+    assert _carries_its_soonest_deadline(app, case_id) == DeadlineKind.REVIEW_MEETING
     _move(app, case_id, "pause", place.lado, now=later, rationale="Police investigating")
     deadlines = _deadlines(app, case_id)
     assert deadlines[DeadlineKind.REVIEW_MEETING].met_at == later
     assert deadlines[DeadlineKind.AGENCY_REVIEW].due_at == Timescale(4, Unit.WEEKS).due(later)
+    assert _carries_its_soonest_deadline(app, case_id) == DeadlineKind.AGENCY_REVIEW
+
+
+def test_a_case_with_every_deadline_met_carries_none(app: Flask, place: Place) -> None:
+    case_id = _case(app, place, S.SUBMITTED)
+    _move(app, case_id, "start_triage", place.lado)
+    _move(app, case_id, "no_further_action", place.lado)
+    assert all(d.met_at for d in _deadlines(app, case_id).values())
+    assert _carries_its_soonest_deadline(app, case_id) is None
 
 
 def test_a_missed_deadline_asks_for_a_delay_reason_at_the_next_move(

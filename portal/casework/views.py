@@ -170,12 +170,7 @@ def _case(
         "casework/case.html",
         viewed=viewed,
         earlier=earlier,
-        viewers={
-            u.id: u
-            for u in db.session.scalars(
-                select(User).where(User.id.in_({e.actor_id for e in viewed or [] if e.actor_id}))
-            )
-        },
+        viewers=people | _people({e.actor_id for e in viewed or [] if e.actor_id} - people.keys()),
         authority=authority,
         case=case,
         summary=[(s, rows) for s in sections if (rows := s.summary(case))],
@@ -198,6 +193,13 @@ def _case(
             f"casework.case_{page}", authority_id=authority.id, **values
         ),
     )
+
+
+def _people(ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """Viewers who are not among the authority's staff now (someone who has left)."""
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def _officer_choices(

@@ -13,6 +13,7 @@ from portal.models.case import (
     CaseAttachment,
     CaseStatus,
     Child,
+    DeadlineKind,
     ReferenceCounter,
     Subject,
 )
@@ -27,7 +28,6 @@ from portal.models.timeline import (
     CaseNote,
     CaseTransfer,
     Deadline,
-    DeadlineKind,
     DelayReason,
 )
 from portal.models.user import (

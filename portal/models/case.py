@@ -61,6 +61,14 @@ class CaseStatus(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class DeadlineKind(StrEnum):
+    RESPONSE = "response"  # to the referrer, 1 working day from receipt
+    STRATEGY_DISCUSSION = "strategy_discussion"  # 2 working days, where police may act
+    ALLEGATIONS_MEETING = "allegations_meeting"  # 5 working days from receipt
+    REVIEW_MEETING = "review_meeting"  # 6 weeks from the last meeting
+    AGENCY_REVIEW = "agency_review"  # a paused case is reviewed every 4 weeks
+
+
 class Case(Base):
     __tablename__ = "cases"
     __encryption_owner__ = OwnerSpec.case(attribute="id", authority="authority_id")
@@ -79,6 +87,8 @@ class Case(Base):
                 "harm_category",
                 "source_type",
                 "assigned_to_id",
+                "next_due_at",
+                "next_due_kind",
             ],
         ),
         Index("ix_cases_organisation_status", "organisation_id", "status"),
@@ -113,6 +123,10 @@ class Case(Base):
     # the case since it was shown) is refused rather than applied twice.
     version: Mapped[int] = mapped_column(Integer, default=0)
     assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Its soonest open deadline (portal/models/timeline.py keeps these two as deadlines
+    # are added and met): the queue sorts thousands of open cases by it.
+    next_due_at: Mapped[datetime | None]
+    next_due_kind: Mapped[DeadlineKind | None] = enum_column(DeadlineKind)
     # Which sections have been answered in full, in the form's own names.
     completed_sections: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What was typed on a page that could not be saved as answers yet (the person chose

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, Table, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.crypto.fields import TEXT, encrypted
 from portal.models.base import Base, UUIDPrimaryKey, enum_column, utcnow
-from portal.models.case import CASE_OWNER, CaseStatus
+from portal.models.case import CASE_OWNER, Case, CaseStatus, DeadlineKind
 from portal.vocabulary import LabelledEnum, labels
 
 
@@ -41,14 +40,6 @@ class CaseEvent(Base):
     # Codes and ids only (the criteria met, the authority transferred to...).
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     rationale = encrypted(TEXT, max_length=10000)
-
-
-class DeadlineKind(StrEnum):
-    RESPONSE = "response"  # to the referrer, 1 working day from receipt
-    STRATEGY_DISCUSSION = "strategy_discussion"  # 2 working days, where police may act
-    ALLEGATIONS_MEETING = "allegations_meeting"  # 5 working days from receipt
-    REVIEW_MEETING = "review_meeting"  # 6 weeks from the last meeting
-    AGENCY_REVIEW = "agency_review"  # a paused case is reviewed every 4 weeks
 
 
 class DelayReason(LabelledEnum):
@@ -110,6 +101,50 @@ class Deadline(Base):
     @property
     def missed(self) -> bool:
         return (self.met_at or utcnow()) > self.due_at
+
+
+# Each case row carries its soonest open deadline (Case.next_due_at, next_due_kind), so
+# the queue sorts an authority's open cases without grouping their deadlines on every
+# page. Whatever adds, meets or deletes a deadline through the session keeps it true:
+# the flush notes the cases touched, and sets theirs from the deadlines table itself.
+_TOUCHED = "portal.cases_with_changed_deadlines"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_deadlines(session: Session, _context: Any) -> None:
+    touched = {
+        row.case_id
+        for row in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(row, Deadline)
+    }
+    if touched:
+        session.info.setdefault(_TOUCHED, set()).update(touched)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _set_next_deadline(session: Session, _context: Any) -> None:
+    touched = session.info.pop(_TOUCHED, None)
+    if not touched:
+        return
+    deadlines, cases = cast(Table, Deadline.__table__), cast(Table, Case.__table__)
+    soonest = (
+        select(deadlines)
+        .where(deadlines.c.case_id == cases.c.id, deadlines.c.met_at.is_(None))
+        .order_by(deadlines.c.due_at, deadlines.c.kind)
+        .limit(1)
+    )
+    session.connection().execute(
+        update(cases)
+        .where(cases.c.id.in_(touched))
+        .values(
+            next_due_at=soonest.with_only_columns(deadlines.c.due_at).scalar_subquery(),
+            next_due_kind=soonest.with_only_columns(deadlines.c.kind).scalar_subquery(),
+        )
+    )
+    for case_id in touched:  # loaded copies read the new values when next used
+        case = session.identity_map.get(Session.identity_key(Case, case_id))
+        if case is not None:
+            session.expire(case, ["next_due_at", "next_due_kind"])
 
 
 class CaseNote(Base):

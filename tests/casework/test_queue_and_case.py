@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Case, CaseStatus, Deadline, Role
@@ -41,6 +42,18 @@ def _move(client: PortalClient, url: str, data: dict[str, object]) -> object:
     return client.post_form(url, {"version": version.group(1), **data})
 
 
+def _due(app: Flask, due_at: datetime, case_id: uuid.UUID | None = None) -> None:
+    """Open deadlines (of one case, or all) made due at ``due_at``: through the session,
+    as the portal changes them, so each case's next deadline follows."""
+    with app.app_context():
+        query = select(Deadline).where(Deadline.met_at.is_(None))
+        if case_id is not None:
+            query = query.where(Deadline.case_id == case_id)
+        for deadline in db.session.scalars(query):
+            deadline.due_at = due_at
+        db.session.commit()
+
+
 DECISION = {"criteria": ["harmed_child"], "harm_category": "physical"}
 
 
@@ -54,13 +67,7 @@ def test_the_queue_lists_open_cases_what_is_due_first(
 ) -> None:
     later = _sent(app, place, dsl, full_name="Later Person")
     sooner = _sent(app, place, dsl, full_name="Sooner Person")
-    with app.app_context():  # the second one arrived long ago: its response is overdue
-        db.session.execute(
-            update(Deadline)
-            .where(Deadline.case_id == journey.case_id_of(sooner))
-            .values(due_at=utcnow() - timedelta(days=3))
-        )
-        db.session.commit()
+    _due(app, utcnow() - timedelta(days=3), journey.case_id_of(sooner))  # arrived long ago
     page = html.unescape(
         lado.get(f"/authorities/{place.authority_id}/queue").get_data(as_text=True)
     )
@@ -174,9 +181,7 @@ def test_a_missed_deadline_asks_why(
     app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
 ) -> None:
     case_url = _sent(app, place, dsl)
-    with app.app_context():
-        db.session.execute(update(Deadline).values(due_at=utcnow() - timedelta(hours=1)))
-        db.session.commit()
+    _due(app, utcnow() - timedelta(hours=1))
     form = html.unescape(lado.get(f"{case_url}/start_triage").get_data(as_text=True))
     assert "A time-scale has been missed (respond to the referrer)" in form
     response: Any = _move(lado, f"{case_url}/start_triage", {})
