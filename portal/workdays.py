@@ -51,14 +51,21 @@ def add_working_days(start: datetime.date, count: int) -> datetime.date:
 
 def working_days_between(earlier: datetime.date, later: datetime.date) -> int:
     """How many working days come after ``earlier`` up to and including ``later``: 0 on
-    the same day, 1 from a Friday to the next Monday."""
+    the same day, 1 from a Friday to the next Monday. Counted by whole weeks (the queue
+    asks it for every row), less the bank holidays that fall on weekdays between."""
     if later <= earlier:
         return 0
-    return sum(
-        1
-        for offset in range(1, (later - earlier).days + 1)
-        if is_working_day(earlier + datetime.timedelta(days=offset))
+    weeks, rest = divmod((later - earlier).days, 7)
+    weekdays = weeks * 5 + sum(
+        1 for offset in range(1, rest + 1) if (earlier + datetime.timedelta(offset)).weekday() < 5
     )
+    closed = sum(
+        1
+        for year in range(earlier.year, later.year + 1)
+        for holiday in _bank_holidays(year)
+        if earlier < holiday <= later and holiday.weekday() < 5
+    )
+    return weekdays - closed
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:

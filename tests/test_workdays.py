@@ -51,6 +51,18 @@ def test_working_days_between() -> None:
     assert working_days_between(D(2026, 11, 30), D(2026, 11, 23)) == 0
 
 
+def test_working_days_between_counts_what_is_working_day_says() -> None:
+    """Counted by whole weeks less weekday bank holidays: the same as asking day by day,
+    from every start day across two New Years, Easters and a coronation, up to 400 days."""
+    for start in (D(2022, 12, 1) + datetime.timedelta(days=n) for n in range(0, 200, 3)):
+        for length in (*range(0, 20), 45, 100, 222, 400):
+            end = start + datetime.timedelta(days=length)
+            by_day = sum(
+                is_working_day(start + datetime.timedelta(days=n)) for n in range(1, length + 1)
+            )
+            assert working_days_between(start, end) == by_day, (start, end)
+
+
 def test_an_instant_counts_on_its_uk_date() -> None:
     evening = datetime.datetime(2026, 7, 6, 23, 30, tzinfo=datetime.UTC)  # 00:30 BST
     assert uk_date(evening) == D(2026, 7, 7)
