@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.auth.views import note_timed_out_session
     from portal.casework import bp as casework_bp
     from portal.main import bp as main_bp
+    from portal.meetings import bp as meetings_bp
     from portal.referrals import bp as referrals_bp
 
     app.register_blueprint(main_bp)
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(casework_bp)
+    app.register_blueprint(meetings_bp)
 
     # Order matters: a database that is down answers 503 before anything else runs, and
     # a timed-out session is noted before access control sends the user to sign in.

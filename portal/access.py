@@ -36,7 +36,9 @@ from portal.models import (
     Authority,
     Case,
     CaseStatus,
+    InformationRequest,
     Invitation,
+    Meeting,
     Membership,
     Organisation,
     OrganisationAuthority,
@@ -56,6 +58,8 @@ class Permission(StrEnum):
     ORGANISATION_DETAILS_MANAGE = "organisation:details:manage"
     ORGANISATION_MEMBERS_MANAGE = "organisation:members:manage"
     ORGANISATION_REFERRALS = "organisation:referrals:submit"
+    # The checklists the LADO asks the organisation to answer before a meeting.
+    ORGANISATION_REQUESTS_ANSWER = "organisation:requests:answer"
     AUTHORITY_CONTACTS_LOG = "authority:contacts:log"
     # The queue and the case pages; arranging and recording what the team does.
     AUTHORITY_CASES_WORK = "authority:cases:work"
@@ -95,7 +99,9 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.AUTHORITY_ORGANISATIONS_MANAGE,
         }
     ),
-    Role.PARTNER_MEMBER: frozenset({Permission.ORGANISATION_REFERRALS}),
+    Role.PARTNER_MEMBER: frozenset(
+        {Permission.ORGANISATION_REFERRALS, Permission.ORGANISATION_REQUESTS_ANSWER}
+    ),
     Role.ORGANISATION_ADMIN: frozenset({Permission.ORGANISATION_MEMBERS_MANAGE}),
 }
 
@@ -402,6 +408,31 @@ def cases_of(authority: Authority) -> Select[Case]:
 def case_or_404(authority: Authority, case_id: uuid.UUID) -> Case:
     case = db.session.scalars(cases_of(authority).where(Case.id == case_id)).first()
     return case or _not_found()
+
+
+def meetings_of(case: Case) -> Select[Meeting]:
+    """A case's meetings (the case found already through case_or_404)."""
+    return select(Meeting).where(
+        Meeting.case_id == case.id, Meeting.authority_id == case.authority_id
+    )
+
+
+def meeting_or_404(case: Case, meeting_id: uuid.UUID) -> Meeting:
+    meeting = db.session.scalars(meetings_of(case).where(Meeting.id == meeting_id)).first()
+    return meeting or _not_found()
+
+
+def requests_of(organisation: Organisation) -> Select[InformationRequest]:
+    """What the LADO has asked the organisation for: only these, and of the case only
+    its reference and the meeting's date, are its users' to see."""
+    return select(InformationRequest).where(InformationRequest.organisation_id == organisation.id)
+
+
+def request_or_404(organisation: Organisation, request_id: uuid.UUID) -> InformationRequest:
+    found = db.session.scalars(
+        requests_of(organisation).where(InformationRequest.id == request_id)
+    ).first()
+    return found or _not_found()
 
 
 def authorities_for_referral(organisation: Organisation) -> list[Authority]:

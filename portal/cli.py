@@ -148,6 +148,17 @@ def housekeeping() -> None:
     click.echo(f"Warned about {warned} draft(s) soon to be deleted; deleted {deleted} draft(s)")
 
 
+@click.command("reminders")
+@with_appcontext
+def reminders() -> None:
+    """Remind organisations of information requests due tomorrow or overdue, once per
+    request and rule (cron: hourly)."""
+    from portal.meetings import reminders as request_reminders
+
+    count = request_reminders.send()
+    click.echo(f"Reminded {count} request(s)")
+
+
 @click.command("demo-data")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only when the database has no authority yet.")
@@ -179,5 +190,13 @@ def demo_data(if_empty: bool, cases: int) -> None:
 def init_app(app: Flask) -> None:
     from portal.keycommands import keys_cli
 
-    for command in (authority_cli, outbox_cli, housekeeping, demo_data, keys_cli, secrets_cli):
+    for command in (
+        authority_cli,
+        outbox_cli,
+        housekeeping,
+        reminders,
+        demo_data,
+        keys_cli,
+        secrets_cli,
+    ):
         app.cli.add_command(command)

@@ -1,16 +1,22 @@
-"""Fictional demo referrals: a sent referral and a half-finished draft from Oakwood
+"""Fictional demo referrals: a sent referral, one already at its allegations meeting
+(with the agencies' checklists asked for) and a half-finished draft from Oakwood
 Primary School, and a phone call the Brookfield LADO logged. They go through the real
 forms (so they pass the same checks as typed answers) and the real service (so they are
 sealed, numbered and audited as any other)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from portal.models import Authority, Organisation, User, utcnow
+from portal import workflow
+from portal.checklists import agency_for
+from portal.extensions import db
+from portal.meetings import service as meetings
+from portal.models import Authority, Case, MeetingKind, Organisation, User, utcnow
 from portal.referrals import forms, service
 from portal.referrals.sections import (
     ABOUT_YOU,
@@ -23,7 +29,7 @@ from portal.referrals.sections import (
     Section,
 )
 from portal.vocabulary import Answer
-from portal.workdays import uk_date
+from portal.workdays import UK, add_working_days, uk_date
 
 
 def _today() -> list[str]:
@@ -94,6 +100,98 @@ def _add_child(user: User, case: Any) -> None:
     service.save_child(user, case, None, _form(forms.ChildForm, CHILD_ANSWERS), None)
 
 
+def _sent(
+    dsl: User,
+    oakwood: Organisation,
+    brookfield: Authority,
+    incident: dict[str, Any],
+    **subject: str,
+) -> Case:
+    case = service.start_referral(dsl, oakwood, brookfield, None)
+    _save(
+        dsl,
+        case,
+        ABOUT_YOU,
+        {
+            "name": dsl.full_name,
+            "role": "Designated safeguarding lead",
+            "phone": "01632 960 001",
+            "email": dsl.email,
+        },
+    )
+    _save(dsl, case, SUBJECT, {**SUBJECT_ANSWERS, **subject})
+    _add_child(dsl, case)
+    _save(dsl, case, INCIDENT, incident)
+    _save(dsl, case, ACTIONS, ACTIONS_ANSWERS)
+    service.submit(dsl, case, PARTNER_SECTIONS, None)
+    return case
+
+
+def _to_a_meeting(
+    users: dict[str, User], organisations: dict[str, Organisation], case: Case
+) -> None:
+    """Accepted as a referral, its allegations meeting arranged in three working days,
+    and the three agencies asked: the police have answered, the school has a draft."""
+    lado = users["lado@brookfield.example"]
+    workflow.move(case, "start_triage", lado, version=case.version)
+    workflow.move(
+        case,
+        "accept_referral",
+        lado,
+        version=case.version,
+        rationale="A child was harmed: the harm threshold is met. (demo)",
+        detail={"criteria": ["harmed_child"], "harm_category": "emotional"},
+    )
+    starts = datetime.combine(
+        add_working_days(uk_date(utcnow()), 3), time(10, 0), tzinfo=UK
+    ).astimezone(UTC)
+    oakwood, police, csc = (organisations[key] for key in ("oakwood", "police", "csc"))
+    meeting = meetings.arrange(
+        case,
+        lado,
+        kind=MeetingKind.ALLEGATIONS,
+        starts_at=starts,
+        minutes_long=90,
+        place="Meeting room 2, Brookfield Civic Centre, or online: https://meet.example/abc (demo)",
+        chair=lado,
+        organisations=[oakwood, police, csc],
+        staff=[users["support@brookfield.example"]],
+        date_reason=None,
+        address_hash=None,
+    )
+    db.session.flush()
+    asked = {
+        key: meetings.request_information(
+            case,
+            meeting,
+            organisation,
+            agency_for(organisation.type),
+            meetings.default_due(meeting),
+            lado,
+            None,
+        )
+        for key, organisation in (("oakwood", oakwood), ("police", police), ("csc", csc))
+    }
+    meetings.save_answers(
+        asked["police"],
+        users["officer@police.example"],
+        {
+            "pnc": "Not known to police. (demo)",
+            "crime_number": "None: no crime recorded. (demo)",
+            "risk_analysis": "No risk identified outside work. (demo)",
+        },
+        send=True,
+        address_hash=None,
+    )
+    meetings.save_answers(
+        asked["oakwood"],
+        users["dsl@oakwood.example"],
+        {"conduct": "No earlier concerns. (demo)"},
+        send=False,
+        address_hash=None,
+    )
+
+
 def load(
     users: dict[str, User],
     organisations: dict[str, Organisation],
@@ -107,23 +205,16 @@ def load(
         today = _today()
         incident = {**INCIDENT_ANSWERS, "incident_on": today, "became_aware_on": today}
 
-        sent = service.start_referral(dsl, oakwood, brookfield, None)
-        _save(
+        _sent(dsl, oakwood, brookfield, incident)
+        in_meetings = _sent(
             dsl,
-            sent,
-            ABOUT_YOU,
-            {
-                "name": dsl.full_name,
-                "role": "Designated safeguarding lead",
-                "phone": "01632 960 001",
-                "email": dsl.email,
-            },
+            oakwood,
+            brookfield,
+            {**incident, "harm_category": "emotional"},
+            full_name="Robin Sample (demo)",
+            job_title="Lunchtime supervisor",
         )
-        _save(dsl, sent, SUBJECT, SUBJECT_ANSWERS)
-        _add_child(dsl, sent)
-        _save(dsl, sent, INCIDENT, incident)
-        _save(dsl, sent, ACTIONS, ACTIONS_ANSWERS)
-        service.submit(dsl, sent, PARTNER_SECTIONS, None)
+        _to_a_meeting(users, organisations, in_meetings)
 
         draft = service.start_referral(dsl, oakwood, brookfield, None)
         _save(

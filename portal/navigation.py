@@ -12,7 +12,7 @@ from portal import access
 from portal.access import Permission
 from portal.config import current_settings
 from portal.extensions import db
-from portal.models import Authority, OrganisationAuthority, User
+from portal.models import Authority, Organisation, OrganisationAuthority, User
 
 
 def councils() -> list[str]:
@@ -66,6 +66,12 @@ def service_navigation() -> list[dict[str, Any]]:
         items.append(_item("Referrals", "referrals.referral_list", organisation_id=referring[0]))
     elif referring:
         items.append(_item("Referrals", "referrals.index"))
+    answering = access.organisations_where(user, Permission.ORGANISATION_REQUESTS_ANSWER)
+    for organisation_id in answering:
+        text = "Requests"
+        if len(answering) > 1:
+            text = f"Requests: {db.session.get_one(Organisation, organisation_id).name}"
+        items.append(_item(text, "meetings.request_list", organisation_id=organisation_id))
     for authority_id in access.authorities_where(user, Permission.AUTHORITY_CASES_WORK):
         text = "Queue"
         if len(access.authorities_where(user, Permission.AUTHORITY_CASES_WORK)) > 1:

@@ -71,6 +71,21 @@ TEMPLATES = {
         "Case {reference} has been transferred to {to_authority}",
         "email/case_transferred_in.txt",
     ),
+    # Meetings and requests: the reference and the date, never what the case is about.
+    "meeting_invitation": EmailTemplate(
+        "You are invited to a meeting about case {reference}", "email/meeting_invitation.txt"
+    ),
+    "information_request": EmailTemplate(
+        "Information needed for a meeting about case {reference}",
+        "email/information_request.txt",
+    ),
+    "request_due_tomorrow": EmailTemplate(
+        "Reminder: information for case {reference} is due by {due}",
+        "email/request_due_tomorrow.txt",
+    ),
+    "request_overdue": EmailTemplate(
+        "Overdue: information for case {reference}", "email/request_overdue.txt"
+    ),
     "draft_expiring": EmailTemplate(
         "A draft referral will be deleted soon", "email/draft_expiring.txt"
     ),

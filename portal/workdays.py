@@ -49,6 +49,15 @@ def add_working_days(start: datetime.date, count: int) -> datetime.date:
     return day
 
 
+def working_day_before(day: datetime.date) -> datetime.date:
+    """The last working day before ``day``: information for a Monday meeting is due on
+    the Friday before (the Thursday, when that Friday is a bank holiday)."""
+    day -= datetime.timedelta(days=1)
+    while not is_working_day(day):
+        day -= datetime.timedelta(days=1)
+    return day
+
+
 def working_days_between(earlier: datetime.date, later: datetime.date) -> int:
     """How many working days come after ``earlier`` up to and including ``later``: 0 on
     the same day, 1 from a Friday to the next Monday. Counted by whole weeks (the queue

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from portal import demo, keystore, workflow
 from portal.casework.repeats import PERSON
+from portal.checklists import Agency
 from portal.extensions import db
 from portal.models import (
     Authority,
@@ -20,6 +21,7 @@ from portal.models import (
     CaseEvent,
     CaseStatus,
     Deadline,
+    InformationRequest,
     Invitation,
     Organisation,
     OutboxMessage,
@@ -68,15 +70,26 @@ def test_demo_data_covers_every_role_and_the_organisation_kinds(app: Flask) -> N
         assert db.session.scalar(select(func.count()).select_from(Organisation)) >= 6
         roles = {m.role for u in db.session.scalars(select(User)) for m in u.memberships}
         assert roles == set(Role)
-        # A sent referral and a draft from Oakwood, and a contact the LADO logged.
+        # A sent referral, one at its meeting and a draft from Oakwood, and a contact the
+        # LADO logged.
         cases = db.session.scalars(select(Case).order_by(Case.created_at)).all()
         assert [(c.status, c.logged) for c in cases] == [
             (CaseStatus.SUBMITTED, False),
+            (CaseStatus.REFERRAL, False),
             (CaseStatus.DRAFT, False),
             (CaseStatus.SUBMITTED, True),
         ]
         year = uk_date(utcnow()).year
-        assert [c.reference for c in cases] == [f"BRK-{year}-00001", None, f"BRK-{year}-00002"]
+        assert [c.reference for c in cases] == [
+            f"BRK-{year}-00001",
+            f"BRK-{year}-00002",
+            None,
+            f"BRK-{year}-00003",
+        ]
+        # Its meeting, with the three agencies asked: the police have answered.
+        requests = db.session.scalars(select(InformationRequest)).all()
+        assert {r.agency for r in requests} == set(Agency)
+        assert sum(r.submitted_at is not None for r in requests) == 1
         assert cases[0].subject is not None
         assert cases[0].subject.full_name == "Sam Example (demo)"
     # A second run leaves the data alone.
@@ -98,7 +111,7 @@ def test_a_volume_of_fictional_cases_follows_the_machine(app: Flask) -> None:
     assert "-1 is not in the range" in runner.invoke(args=["demo-data", "--cases", "-1"]).output
     with app.app_context():
         cases = db.session.scalars(select(Case).where(Case.reference.like("%-%"))).all()
-        assert len(cases) == 302  # and the demo's own two
+        assert len(cases) == 303  # and the demo's own three
         assert len({(c.authority_id, c.reference) for c in cases}) == len(cases)
         statuses = Counter(c.status for c in cases)
         assert statuses[CaseStatus.CLOSED] > 200

@@ -23,6 +23,7 @@ from portal.casework import bp, queue, repeats
 from portal.casework import service as case_service
 from portal.casework.forms import AssignForm, MoveForm, NoteForm
 from portal.extensions import db
+from portal.meetings import service as meeting_service
 from portal.models import (
     AuditEvent,
     AuditKind,
@@ -34,6 +35,7 @@ from portal.models import (
     Deadline,
     DeadlineKind,
     DelayReason,
+    Meeting,
     User,
     utcnow,
 )
@@ -156,6 +158,7 @@ def _case(
     authority_names = {str(a.id): a.display_name for a in db.session.scalars(select(Authority))}
     earlier = repeats.earlier_contacts(case)
     repeats.record_look_up(user, case, earlier, address_hash())
+    meetings = db.session.scalars(access.meetings_of(case).order_by(Meeting.starts_at)).all()
     viewed = (
         db.session.scalars(
             select(AuditEvent)
@@ -170,6 +173,9 @@ def _case(
         "casework/case.html",
         viewed=viewed,
         earlier=earlier,
+        meetings=meetings,
+        may_arrange=case.status in meeting_service.MEETING_STATUSES,
+        meeting_kind=lambda kind: meeting_service.kind_label(kind, authority),
         viewers=people | _people({e.actor_id for e in viewed or [] if e.actor_id} - people.keys()),
         authority=authority,
         case=case,

@@ -19,6 +19,14 @@ from portal.models.case import (
 )
 from portal.models.data_key import DataKey
 from portal.models.invitation import Invitation, PasswordReset
+from portal.models.meeting import (
+    ChecklistQuestion,
+    InformationRequest,
+    Meeting,
+    MeetingInvitee,
+    MeetingKind,
+    RequestReminder,
+)
 from portal.models.organisation import Organisation, OrganisationAuthority
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.sign_in_attempt import SignInAttempt, ThrottleKey
@@ -54,12 +62,17 @@ __all__ = [
     "CaseNote",
     "CaseStatus",
     "CaseTransfer",
+    "ChecklistQuestion",
     "Child",
     "DataKey",
     "Deadline",
     "DeadlineKind",
     "DelayReason",
+    "InformationRequest",
     "Invitation",
+    "Meeting",
+    "MeetingInvitee",
+    "MeetingKind",
     "Membership",
     "Organisation",
     "OrganisationAuthority",
@@ -68,6 +81,7 @@ __all__ = [
     "PasswordReset",
     "RecoveryCode",
     "ReferenceCounter",
+    "RequestReminder",
     "Role",
     "SignInAttempt",
     "StoredFile",

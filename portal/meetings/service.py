@@ -1,0 +1,294 @@
+"""Meetings on a case and the information the LADO asks of the agencies before one.
+
+Arranging a meeting records who is invited and tells them by e-mail that there is a
+meeting to sign in and read about (the reference and the date; never what the case is
+about). A request asks one organisation to answer its agency's checklist
+(portal.checklists) by a due date; its users save drafts and send it, late or not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import select
+
+from portal import access, audit, notify
+from portal.checklists import Agency, Question, questions
+from portal.extensions import db
+from portal.formatting import date_and_time
+from portal.models import (
+    AuditKind,
+    Authority,
+    Case,
+    CaseStatus,
+    ChecklistQuestion,
+    InformationRequest,
+    Meeting,
+    MeetingInvitee,
+    MeetingKind,
+    Organisation,
+    User,
+    utcnow,
+)
+from portal.workdays import end_of_uk_day, is_working_day, uk_date, working_day_before
+
+# Meetings are arranged once a contact is a referral, until its outcome.
+MEETING_STATUSES = frozenset(
+    {
+        CaseStatus.REFERRAL,
+        CaseStatus.STRATEGY_DISCUSSION,
+        CaseStatus.MEETINGS,
+        CaseStatus.AWAITING_AGENCY,
+    }
+)
+
+
+class MeetingProblemError(Exception):
+    """Something about the answers stops the meeting or request: the field, and why."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+
+
+def kind_label(kind: MeetingKind, authority: Authority) -> str:
+    """The allegations meeting goes by the authority's own name for it."""
+    if kind == MeetingKind.ALLEGATIONS:
+        return f"{authority.meeting_name.value} meeting"
+    return kind.label
+
+
+def date_warnings(starts_at: datetime, now: datetime) -> list[str]:
+    """Why the date may be a mistake: allowed, with a reason."""
+    warnings = []
+    if starts_at < now:
+        warnings.append("The date and time are in the past")
+    if not is_working_day(uk_date(starts_at)):
+        warnings.append("The date is not a working day (a weekend or a bank holiday)")
+    return warnings
+
+
+def arrange(
+    case: Case,
+    actor: User,
+    *,
+    kind: MeetingKind,
+    starts_at: datetime,
+    minutes_long: int,
+    place: str,
+    chair: User,
+    organisations: Sequence[Organisation],
+    staff: Sequence[User],
+    date_reason: str | None,
+    address_hash: str | None,
+    now: datetime | None = None,
+) -> Meeting:
+    now = now or utcnow()
+    reason = (date_reason or "").strip()
+    if date_warnings(starts_at, now) and not reason:
+        raise MeetingProblemError(
+            "date_reason", "Say why the meeting is on that date, or choose another date"
+        )
+    meeting = Meeting(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        authority_id=case.authority_id,
+        kind=kind,
+        starts_at=starts_at,
+        minutes_long=minutes_long,
+        chair_id=chair.id,
+        arranged_by_id=actor.id,
+        arranged_at=now,
+    )
+    meeting.place = place.strip()
+    meeting.date_reason = reason or None
+    invited_staff = {chair.id: chair, **{user.id: user for user in staff}}
+    for organisation in organisations:
+        meeting.invitees.append(_invitee(meeting, organisation_id=organisation.id))
+    for user in invited_staff.values():
+        meeting.invitees.append(_invitee(meeting, user_id=user.id))
+    db.session.add(meeting)
+    authority = db.session.get_one(Authority, case.authority_id)
+    when = date_and_time(starts_at)
+    people = [*invited_staff.values(), *answerers(*organisations)]
+    for person in {user.id: user for user in people}.values():
+        notify.queue_email(
+            "meeting_invitation",
+            person.email,
+            related_user_id=person.id,
+            full_name=person.full_name,
+            authority=authority.display_name,
+            reference=case.reference,
+            when=when,
+            sign_in_url=notify.absolute_url("auth.sign_in"),
+        )
+    audit.about_case(
+        AuditKind.MEETING_ARRANGED,
+        case,
+        actor.id,
+        address_hash,
+        meeting_id=str(meeting.id),
+        meeting_kind=kind.value,
+        organisations=len(organisations),
+        staff=len(invited_staff),
+    )
+    return meeting
+
+
+def _invitee(
+    meeting: Meeting,
+    *,
+    organisation_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+) -> MeetingInvitee:
+    return MeetingInvitee(
+        id=uuid.uuid4(),
+        meeting_id=meeting.id,
+        case_id=meeting.case_id,
+        authority_id=meeting.authority_id,
+        organisation_id=organisation_id,
+        user_id=user_id,
+    )
+
+
+def answerers(*organisations: Organisation) -> list[User]:
+    """The organisations' people who can answer requests (told of each one)."""
+    return [
+        user
+        for organisation in organisations
+        for user in db.session.scalars(access.members_of(organisation))
+        if access.Permission.ORGANISATION_REQUESTS_ANSWER
+        in access.permissions_in(user, organisation_id=organisation.id)
+    ]
+
+
+def default_due(meeting: Meeting) -> datetime:
+    """The end of the last working day before the meeting."""
+    return end_of_uk_day(working_day_before(uk_date(meeting.starts_at)))
+
+
+def request_information(
+    case: Case,
+    meeting: Meeting,
+    organisation: Organisation,
+    agency: Agency,
+    due_at: datetime,
+    actor: User,
+    address_hash: str | None,
+) -> InformationRequest:
+    answering = answerers(organisation)
+    if not answering:
+        raise MeetingProblemError(
+            "organisation",
+            f"{organisation.name} has no one who can sign in to answer. Add someone to it "
+            "first (its administrator or your authority's administrator can)",
+        )
+    asked = db.session.scalars(
+        select(InformationRequest.id).where(
+            InformationRequest.meeting_id == meeting.id,
+            InformationRequest.organisation_id == organisation.id,
+        )
+    ).first()
+    if asked is not None:
+        raise MeetingProblemError(
+            "organisation", f"{organisation.name} has already been asked for this meeting"
+        )
+    request = InformationRequest(
+        id=uuid.uuid4(),
+        meeting_id=meeting.id,
+        case_id=case.id,
+        authority_id=case.authority_id,
+        organisation_id=organisation.id,
+        agency=agency,
+        due_at=due_at,
+        requested_by_id=actor.id,
+        requested_at=utcnow(),
+    )
+    db.session.add(request)
+    authority = db.session.get_one(Authority, case.authority_id)
+    for person in answering:
+        notify.queue_email(
+            "information_request",
+            person.email,
+            related_user_id=person.id,
+            full_name=person.full_name,
+            authority=authority.display_name,
+            organisation=organisation.name,
+            reference=case.reference,
+            due=date_and_time(due_at),
+            sign_in_url=notify.absolute_url("auth.sign_in"),
+        )
+    audit.about_case(
+        AuditKind.INFORMATION_REQUESTED,
+        case,
+        actor.id,
+        address_hash,
+        request_id=str(request.id),
+        meeting_id=str(meeting.id),
+        asked_organisation_id=str(organisation.id),
+        agency=agency.value,
+    )
+    return request
+
+
+def checklist(request: InformationRequest) -> list[Question]:
+    """The request's questions: its agency's, then its authority's own."""
+    return questions(request.agency, added_questions(request.authority_id, request.agency))
+
+
+def added_questions(authority_id: uuid.UUID, agency: Agency) -> list[Question]:
+    rows = db.session.scalars(
+        select(ChecklistQuestion)
+        .where(ChecklistQuestion.authority_id == authority_id, ChecklistQuestion.agency == agency)
+        .order_by(ChecklistQuestion.created_at)
+    )
+    return [Question(f"added_{row.id.hex}", row.text, row.hint) for row in rows]
+
+
+def save_answers(
+    request: InformationRequest,
+    actor: User,
+    answers: dict[str, str],
+    *,
+    send: bool,
+    address_hash: str | None,
+    now: datetime | None = None,
+) -> None:
+    """Keep the answers (a draft), or send them: a request sent after the meeting has
+    begun is accepted and marked late."""
+    now = now or utcnow()
+    request.answers = {key: value.strip() for key, value in answers.items() if value.strip()}
+    request.saved_at, request.saved_by_id = now, actor.id
+    if send:
+        request.submitted_at, request.submitted_by_id = now, actor.id
+        request.late = now > request.meeting.starts_at
+    audit.record(
+        AuditKind.REQUEST_SUBMITTED if send else AuditKind.REQUEST_SAVED,
+        actor_id=actor.id,
+        authority_id=request.authority_id,
+        organisation_id=request.organisation_id,
+        case_id=request.case_id,
+        address_hash=address_hash,
+        request_id=str(request.id),
+        late=request.late,
+    )
+
+
+def invitation(meeting: Meeting, reference: str) -> bytes:
+    """The .ics invitation: the case's reference and the time, nothing else (calendars
+    are synchronised to places the portal cannot vouch for)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//LADO partner portal//meetings//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"{meeting.id}@lado-portal")
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.minutes_long))
+    event.add("summary", f"LADO meeting: {reference}")
+    event.add("description", "Sign in to the LADO portal to read where it is held.")
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())

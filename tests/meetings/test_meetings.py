@@ -1,0 +1,395 @@
+"""A referral through to its allegations meeting: the LADO arranges it, asks the police,
+children's social care and the employer for what they know, each agency's own users
+answer, and the LADO reads the answers side by side. Through the test client, with the
+real database and encryption."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import InformationRequest, Meeting, OutboxMessage, Role, utcnow
+from portal.workdays import add_working_days, uk_date
+from tests.casework.test_queue_and_case import DECISION, _move, _sent
+from tests.client import PortalClient
+from tests.factories import make_account, make_authority, make_organisation
+from tests.meetings.conftest import Agencies
+from tests.referrals.conftest import Place, signed_in_as
+from tests.referrals.journey import SUBJECT
+
+PLACE_CANARY = "Room 4, Civic Centre, Canaryton"
+
+
+def _parts(day: Any) -> list[str]:
+    return [str(day.day), str(day.month), str(day.year)]
+
+
+MEETING_DAY = add_working_days(uk_date(utcnow()), 3)
+
+
+@pytest.fixture
+def lado(app: Flask, place: Place) -> PortalClient:
+    return signed_in_as(app, place.lado)
+
+
+def _referral(app: Flask, place: Place, dsl: PortalClient, lado: PortalClient) -> str:
+    case_url = _sent(app, place, dsl)
+    assert _move(lado, f"{case_url}/start_triage", {}).status_code == 302  # type: ignore[attr-defined]
+    accepted: Any = _move(
+        lado,
+        f"{case_url}/accept_referral",
+        {**DECISION, "rationale": "Harm to a child: the threshold is met"},
+    )
+    assert accepted.status_code == 302, accepted.get_data(as_text=True)
+    return case_url
+
+
+def _arrange(lado: PortalClient, case_url: str, people: Place, /, **changes: Any) -> Any:
+    data = {
+        "kind": "allegations",
+        "date": _parts(MEETING_DAY),
+        "time": "10:30am",
+        "minutes_long": "90",
+        "place": PLACE_CANARY,
+        "chair": str(people.lado.id),
+        "organisations": [str(people.school_id)],
+        **changes,
+    }
+    return lado.submit(f"{case_url}/meetings/new", {k: v for k, v in data.items() if v is not None})
+
+
+def _meeting_url(lado: PortalClient, case_url: str, place: Place) -> str:
+    response = _arrange(lado, case_url, place)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return str(response.headers["Location"])
+
+
+def _ask(lado: PortalClient, meeting_url: str, organisation_id: uuid.UUID, agency: str) -> Any:
+    return lado.submit(
+        f"{meeting_url}/requests/new", {"organisation": str(organisation_id), "agency": agency}
+    )
+
+
+def _request_id(app: Flask, organisation_id: uuid.UUID) -> uuid.UUID:
+    with app.app_context():
+        return db.session.scalars(
+            select(InformationRequest.id).where(
+                InformationRequest.organisation_id == organisation_id
+            )
+        ).one()
+
+
+def _text(response: Any) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_a_meeting_its_three_checklists_and_the_answers_side_by_side(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, agencies: Agencies
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    page = _text(lado.get(meeting_url))
+    assert "ASV meeting" in page  # the authority's name for its allegations meeting
+    assert PLACE_CANARY in page
+    assert "10:30am" in page
+    assert "ASV meeting" in _text(lado.get(case_url))  # listed on the case page
+
+    for organisation_id, agency in (
+        (agencies.police_id, "police"),
+        (agencies.social_care_id, "childrens_services"),
+        (place.school_id, "employer"),
+    ):
+        asked = _ask(lado, meeting_url, organisation_id, agency)
+        assert asked.status_code == 302, _text(asked)
+    page = _text(lado.get(meeting_url))
+    assert page.count("Outstanding") == 3
+    assert "Not sent yet" in page
+
+    # The police officer's own list and checklist: the reference and the meeting only.
+    police = signed_in_as(app, agencies.officer)
+    requests_url = f"/organisations/{agencies.police_id}/requests"
+    listed = _text(police.get(requests_url))
+    reference = re.search(r"BRO-\d{4}-\d{5}", listed)
+    assert reference
+    request_url = f"{requests_url}/{_request_id(app, agencies.police_id)}"
+    form = _text(police.get(request_url))
+    assert "PNC check" in form
+    assert "Anything else that helps the risk analysis" in form
+    assert "Do not ask children or staff" not in form  # the employer's guidance only
+    for secret in (SUBJECT["full_name"], PLACE_CANARY, "Harm to a child"):
+        assert secret not in form
+        assert secret not in listed
+
+    saved = police.submit(request_url, {"pnc": "Known: a 2019 caution", "save": "Save as draft"})
+    assert saved.status_code == 302
+    assert "Known: a 2019 caution" in _text(police.get(request_url))  # the draft comes back
+    assert "Known: a 2019 caution" not in _text(lado.get(meeting_url))  # not sent yet
+
+    sent = police.submit(
+        request_url,
+        {"pnc": "Known: a 2019 caution", "crime_number": "CR/123/26", "send": "Send"},
+    )
+    assert sent.status_code == 302
+    after = _text(police.get(request_url))
+    assert "Your answers have been sent to the LADO" in after
+    assert "Known: a 2019 caution" in after
+    assert "<textarea" not in after  # sent: read only
+
+    employer = dsl.submit(
+        f"/organisations/{place.school_id}/requests/{_request_id(app, place.school_id)}",
+        {"conduct": "No concerns before this", "send": "Send"},
+    )
+    assert employer.status_code == 302
+
+    page = _text(lado.get(meeting_url))
+    assert "Known: a 2019 caution" in page
+    assert "CR/123/26" in page
+    assert "No concerns before this" in page
+    assert page.count("Outstanding") == 1  # children's social care has not answered
+    pack = _text(lado.get(f"{meeting_url}/pack"))
+    assert "Pre-meeting pack" in pack
+    assert "Known: a 2019 caution" in pack
+    assert PLACE_CANARY in pack
+
+
+def test_invitees_and_agencies_are_told_to_sign_in_and_nothing_more(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, agencies: Agencies
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    _ask(lado, meeting_url, agencies.police_id, "police")
+    with app.app_context():
+        messages = db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.template.in_(("meeting_invitation", "information_request"))
+            )
+        ).all()
+        told = {(m.template, m.recipient) for m in messages}
+        bodies = [m.subject + m.body for m in messages]
+    assert ("meeting_invitation", place.dsl.email) in told  # the school was invited
+    assert ("meeting_invitation", place.colleague.email) in told
+    assert ("meeting_invitation", place.lado.email) in told  # the chair
+    assert ("information_request", agencies.officer.email) in told
+    for body in bodies:
+        assert "sign in" in body.lower()
+        assert PLACE_CANARY not in body
+        assert SUBJECT["full_name"] not in body
+
+
+def test_the_calendar_invitation_carries_the_reference_and_time_only(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    response = lado.get(f"{meeting_url}/invitation.ics")
+    assert response.mimetype == "text/calendar"
+    ics = response.get_data(as_text=True).replace("\r\n ", "")
+    assert "BEGIN:VEVENT" in ics
+    assert re.search(r"SUMMARY:LADO meeting: BRO-\d{4}-\d{5}", ics)
+    assert "DTSTART" in ics
+    assert "Canaryton" not in ics
+    assert SUBJECT["full_name"] not in ics
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"kind": None}, "Select the kind of meeting"),
+        ({"date": ["", "", ""]}, "Enter the date of the meeting"),
+        ({"date": ["31", "2", "2027"]}, "The date must be a real date"),
+        ({"time": ""}, "Enter the start time"),
+        ({"time": "25:00"}, "Enter the start time like 9:30am or 14:00"),
+        ({"time": "9"}, "Enter the start time like 9:30am or 14:00"),
+        ({"place": ""}, "Enter where the meeting is held"),
+        ({"place": "x" * 501}, "Where must be 500 characters or fewer"),
+        ({"chair": ""}, "Select who chairs the meeting"),
+        ({"chair": str(uuid.uuid4())}, "Select who chairs the meeting"),
+    ],
+)
+def test_a_meeting_form_with_a_mistake_says_so_and_keeps_the_answers(
+    app: Flask,
+    place: Place,
+    dsl: PortalClient,
+    lado: PortalClient,
+    changes: dict[str, Any],
+    message: str,
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    response = _arrange(lado, case_url, place, **changes)
+    assert response.status_code == 200
+    page = _text(response)
+    assert "There is a problem" in page
+    assert message in page
+    if "place" not in changes:
+        assert PLACE_CANARY in page  # what was typed is kept
+    with app.app_context():
+        assert db.session.scalars(select(Meeting)).first() is None
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        uk_date(utcnow()) - timedelta(days=2),  # in the past
+        next(  # a Saturday to come
+            uk_date(utcnow()) + timedelta(days=n)
+            for n in range(1, 8)
+            if (uk_date(utcnow()) + timedelta(days=n)).weekday() == 5
+        ),
+    ],
+)
+def test_a_meeting_in_the_past_or_not_on_a_working_day_needs_a_reason(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, day: Any
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    response = _arrange(lado, case_url, place, date=_parts(day))
+    assert response.status_code == 200
+    page = _text(response)
+    assert "Say why the meeting is on that date, or choose another date" in page
+    assert PLACE_CANARY in page
+    allowed = _arrange(lado, case_url, place, date=_parts(day), date_reason="Police availability")
+    assert allowed.status_code == 302
+    assert "Police availability" in _text(lado.get(allowed.headers["Location"]))
+
+
+def test_an_organisation_with_no_one_to_answer_is_named(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    empty_id = make_organisation(app, [place.authority_id], name="Empty Trust")
+    response = _ask(lado, meeting_url, empty_id, "employer")
+    assert response.status_code == 200
+    assert "Empty Trust has no one who can sign in to answer" in _text(response)
+    assert _ask(lado, meeting_url, place.school_id, "employer").status_code == 302
+    again = _ask(lado, meeting_url, place.school_id, "employer")
+    assert "has already been asked for this meeting" in _text(again)
+    for missing, message in (
+        ({"organisation": ""}, "Select the organisation to ask"),
+        ({"agency": ""}, "Select the checklist"),
+    ):
+        data = {"organisation": str(place.school_id), "agency": "employer", **missing}
+        assert message in _text(lado.submit(f"{meeting_url}/requests/new", data))
+
+
+def test_answers_sent_after_the_meeting_are_taken_and_marked_late(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    response = _arrange(
+        lado,
+        case_url,
+        place,
+        date=_parts(uk_date(utcnow()) - timedelta(days=1)),
+        date_reason="Recorded afterwards",
+    )
+    meeting_url = response.headers["Location"]
+    _ask(lado, meeting_url, place.school_id, "employer")
+    request_url = f"/organisations/{place.school_id}/requests/{_request_id(app, place.school_id)}"
+    assert "This was due by" in _text(dsl.get(request_url))
+    dsl.submit(request_url, {"cctv": "None kept", "send": "Send"})
+    assert "after the meeting had started" in _text(dsl.get(request_url))
+    assert "Sent late" in _text(lado.get(meeting_url))
+
+
+def test_each_organisation_sees_only_its_own_requests(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, agencies: Agencies
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    _ask(lado, meeting_url, agencies.police_id, "police")
+    police_request = _request_id(app, agencies.police_id)
+    # Another organisation's user, even with the id: 404 through their own organisation,
+    # and no way in through the police's.
+    other = signed_in_as(app, place.other_dsl)
+    own = f"/organisations/{place.other_school_id}/requests"
+    assert other.get(f"{own}/{police_request}").status_code == 404
+    assert other.get(f"/organisations/{agencies.police_id}/requests").status_code == 404
+    assert "There are no requests" in _text(other.get(own))
+    # A partner never reaches the LADO's meeting page.
+    police = signed_in_as(app, agencies.officer)
+    assert police.get(meeting_url).status_code == 404
+    assert police.get(f"{meeting_url}/pack").status_code == 404
+
+
+def test_another_authoritys_lado_gets_404(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    elsewhere = make_authority(app, code="ELS")
+    stranger = signed_in_as(app, make_account(app, Role.LADO, authority_id=elsewhere))
+    own_prefix = f"/authorities/{elsewhere}"
+    theirs = meeting_url.split("/cases/", 1)[1]
+    for path in (meeting_url, f"{meeting_url}/pack", f"{meeting_url}/invitation.ics"):
+        assert stranger.get(path).status_code == 404
+    # Their own authority's address with this case's ids: not found either.
+    assert stranger.get(f"{own_prefix}/cases/{theirs}").status_code == 404
+    # And a meeting id under another case of the right authority: 404.
+    other_case = _referral(app, place, dsl, lado)
+    wrong = f"{other_case}/meetings/{meeting_url.rsplit('/', 1)[1]}"
+    assert lado.get(wrong).status_code == 404
+
+
+def test_answers_and_the_place_are_sealed_in_the_database(
+    app: Flask, database: Any, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    from tests.rawdata import appears_in, canary, raw_database_bytes
+
+    secret_place, secret_answer = canary(), canary()
+    case_url = _referral(app, place, dsl, lado)
+    response = _arrange(lado, case_url, place, place=secret_place)
+    meeting_url = response.headers["Location"]
+    _ask(lado, meeting_url, place.school_id, "employer")
+    request_url = f"/organisations/{place.school_id}/requests/{_request_id(app, place.school_id)}"
+    dsl.submit(request_url, {"conduct": secret_answer, "send": "Send"})
+    assert secret_answer in _text(lado.get(meeting_url))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    dump = raw_database_bytes(database)
+    assert not appears_in(dump, secret_place)
+    assert not appears_in(dump, secret_answer)
+
+
+def test_reminders_go_once_when_due_tomorrow_and_once_when_overdue(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, agencies: Agencies
+) -> None:
+    from portal.meetings import reminders
+
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    _ask(lado, meeting_url, place.school_id, "employer")
+    _ask(lado, meeting_url, agencies.police_id, "police")
+    police_request = f"/organisations/{agencies.police_id}/requests/"
+    signed_in_as(app, agencies.officer).submit(
+        police_request + str(_request_id(app, agencies.police_id)), {"pnc": "No", "send": "Send"}
+    )
+    with app.app_context():
+        due_at = db.session.get_one(InformationRequest, _request_id(app, place.school_id)).due_at
+        early = due_at - timedelta(days=5)
+        assert reminders.send(early) == 0  # not due yet
+        assert reminders.send(due_at - timedelta(hours=20)) == 1  # the school's, not the police's
+        assert reminders.send(due_at - timedelta(hours=2)) == 0  # once only
+        assert reminders.send(due_at + timedelta(hours=1)) == 1  # now overdue
+        assert reminders.send(due_at + timedelta(days=3)) == 0
+        sent = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template.like("request_%"))
+        ).all()
+        # Each of the school's two users, once per rule; of the case only its reference.
+        assert sorted((m.template, m.recipient) for m in sent) == sorted(
+            (template, email)
+            for template in ("request_due_tomorrow", "request_overdue")
+            for email in (place.dsl.email, place.colleague.email)
+        )
+        assert all(SUBJECT["full_name"] not in m.body for m in sent)
+    result = app.test_cli_runner().invoke(args=["reminders"])
+    assert result.exit_code == 0
+    assert "Reminded 0 request(s)" in result.output
