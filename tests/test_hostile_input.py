@@ -7,12 +7,17 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from werkzeug.routing import AnyConverter
 
-from portal.models import Role
+from portal import workflow
+from portal.checklists import Agency
+from portal.extensions import db
+from portal.meetings import service as meetings
+from portal.models import Case, MeetingKind, Organisation, Role, User, utcnow
 from tests.client import PortalClient
 from tests.factories import Account, make_account, make_authority, make_organisation, sign_in
 from tests.referrals import journey
@@ -138,6 +143,45 @@ def _draft(client: PortalClient, case_url: str) -> dict[str, list[object]]:
     }
 
 
+def _asked(
+    app: Flask, case_id: object, lado_id: uuid.UUID, organisation_id: uuid.UUID
+) -> dict[str, list[object]]:
+    """The sent case made a referral with a meeting, and the organisation asked for
+    its checklist: the meeting's and the request's forms to fuzz."""
+    with app.test_request_context():
+        case = db.session.get_one(Case, case_id)
+        lado = db.session.get_one(User, lado_id)
+        organisation = db.session.get_one(Organisation, organisation_id)
+        workflow.move(case, "start_triage", lado, version=case.version)
+        workflow.move(
+            case,
+            "accept_referral",
+            lado,
+            version=case.version,
+            rationale="The threshold is met",
+            detail={"criteria": ["harmed_child"], "harm_category": "physical"},
+        )
+        meeting = meetings.arrange(
+            case,
+            lado,
+            kind=MeetingKind.ALLEGATIONS,
+            starts_at=utcnow() + timedelta(days=7),
+            minutes_long=60,
+            place="Room 1",
+            chair=lado,
+            organisations=[organisation],
+            staff=[],
+            date_reason="Whenever everyone could come",
+            address_hash=None,
+        )
+        db.session.flush()
+        asked = meetings.request_information(
+            case, meeting, organisation, Agency.EMPLOYER, meetings.default_due(meeting), lado, None
+        )
+        db.session.commit()
+        return {"meeting_id": [meeting.id], "request_id": [asked.id]}
+
+
 # Who fills the forms, and the least they need to reach them: (minimum posts, role).
 PEOPLE = {
     "anonymous": (20, None),
@@ -170,11 +214,17 @@ def test_every_form_survives_hostile_answers(app: Flask, who: str) -> None:
         "attachment_id": [uuid.uuid4()],
         "key": ["about-you"],
         "name": ["start_triage"],
+        "meeting_id": [uuid.uuid4()],
+        "request_id": [uuid.uuid4()],
     }
     if person is not None:
         sign_in(client, app, person)
     if who == "partner":
         ids |= _draft(client, journey.start_referral(client, organisation_id, authority_id))
+        sent = journey.start_referral(client, organisation_id, authority_id)
+        journey.fill_in(client, sent)
+        journey.send(client, sent)
+        ids |= _asked(app, journey.case_id_of(sent), lado.id, organisation_id)
     elif who == "lado":
         ids |= _draft(client, journey.start_contact(client, authority_id))
         # And a sent contact, for the case page's moves.
@@ -183,6 +233,13 @@ def test_every_form_survives_hostile_answers(app: Flask, who: str) -> None:
         journey.send(client, sent)
         ids["case_id"] = [*ids["case_id"], journey.case_id_of(sent)]
         ids["name"] = ["start_triage", "give_advice", "accept_referral", "transfer", "pause"]
+        # And another, at its meeting, for the meeting's forms.
+        at_meeting = journey.start_contact(client, authority_id)
+        journey.fill_in(client, at_meeting, contact=True)
+        journey.send(client, at_meeting)
+        make_account(app, Role.PARTNER_MEMBER, organisation_id=organisation_id)
+        ids |= _asked(app, journey.case_id_of(at_meeting), lado.id, organisation_id)
+        ids["case_id"] = [*ids["case_id"], journey.case_id_of(at_meeting)]
     total = 0
     for url in form_urls(app, ids):
         total += fuzz(client, url)

@@ -1,5 +1,6 @@
 """Meetings, their invitees, information requests to agencies, reminders sent, and
 each authority's own checklist questions (portal/models/meeting.py).
+
 Revision ID: eeea12fd409e
 Revises: 7c4e9a1b2d60
 Create Date: 2026-11-24 00:00:39.351988
