@@ -70,7 +70,7 @@ def arrange(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseRet
         kinds=[SelectChoice(k.value, service.kind_label(k, authority)) for k in MeetingKind],
         officers=[SelectChoice(str(u.id), u.full_name) for u in officers],
         organisations=[SelectChoice(str(o.id), o.name) for o in organisations],
-        staff=[SelectChoice(str(u.id), u.full_name) for u in staff if u.is_active],
+        staff=[SelectChoice(str(u.id), u.full_name) for u in officers],
         data={"organisations": [str(case.organisation_id)] if case.organisation_id else []}
         if request.method == "GET"
         else None,
@@ -91,7 +91,7 @@ def arrange(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseRet
                 place=form.place.data or "",
                 chair=people[form.chair.data],
                 organisations=[o for o in organisations if str(o.id) in chosen],
-                staff=[people[i] for i in form.staff.data or [] if i in people],
+                staff=[people[i] for i in form.staff.data or []],
                 date_reason=form.date_reason.data,
                 address_hash=address_hash(),
             )
