@@ -20,12 +20,15 @@ from portal.fields import (
     DateInputField,
     Form,
     MultipleChoiceField,
+    RadioChoiceField,
+    Radios,
     choices_of,
     long_text_field,
     radio_field,
     submit_field,
     text_field,
 )
+from portal.models import DelayReason
 from portal.workdays import UK
 
 # 9:30, 09:30, 14:00, 9.30am, 2pm, 2:15 pm
@@ -111,6 +114,15 @@ class ArrangeForm(Form):
         max_length=1000,
         thing="Why on that date",
         description="Needed when the meeting is in the past or not on a working day",
+    )
+    delay_reason = RadioChoiceField(
+        "Why will the time-scale be missed?",
+        widget=Radios(),
+        choices=choices_of(DelayReason),
+        validators=[Optional()],
+    )
+    delay_detail = long_text_field(
+        "More about the delay", max_length=2000, thing="More about the delay"
     )
     arrange = submit_field("Arrange the meeting")
 

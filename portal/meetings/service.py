@@ -25,6 +25,9 @@ from portal.models import (
     Case,
     CaseStatus,
     ChecklistQuestion,
+    Deadline,
+    DeadlineKind,
+    DelayReason,
     InformationRequest,
     Meeting,
     MeetingInvitee,
@@ -61,6 +64,27 @@ def kind_label(kind: MeetingKind, authority: Authority) -> str:
     return kind.label
 
 
+# The time-scale each kind of meeting keeps: its deadline started with the referral.
+CLOCKS = {
+    MeetingKind.STRATEGY_DISCUSSION: DeadlineKind.STRATEGY_DISCUSSION,
+    MeetingKind.EVALUATION: DeadlineKind.ALLEGATIONS_MEETING,
+    MeetingKind.ALLEGATIONS: DeadlineKind.ALLEGATIONS_MEETING,
+    MeetingKind.REVIEW: DeadlineKind.REVIEW_MEETING,
+}
+
+
+def missed_by(case: Case, kind: MeetingKind, starts_at: datetime) -> Deadline | None:
+    """The case's open deadline that a meeting of this kind at that time would miss."""
+    return db.session.scalars(
+        select(Deadline).where(
+            Deadline.case_id == case.id,
+            Deadline.kind == CLOCKS[kind],
+            Deadline.met_at.is_(None),
+            Deadline.due_at < starts_at,
+        )
+    ).first()
+
+
 def date_warnings(starts_at: datetime, now: datetime) -> list[str]:
     """Why the date may be a mistake: allowed, with a reason."""
     warnings = []
@@ -84,14 +108,25 @@ def arrange(
     staff: Sequence[User],
     date_reason: str | None,
     address_hash: str | None,
+    delay_reason: DelayReason | None = None,
+    delay_detail: str | None = None,
     now: datetime | None = None,
 ) -> Meeting:
+    """Arrange it. A meeting after its time-scale (an allegations meeting more than 5
+    working days after receipt, say) records why on that deadline, as the annual report
+    counts delays."""
     now = now or utcnow()
     reason = (date_reason or "").strip()
     if date_warnings(starts_at, now) and not reason:
         raise MeetingProblemError(
             "date_reason", "Say why the meeting is on that date, or choose another date"
         )
+    late = missed_by(case, kind, starts_at)
+    if late is not None:
+        if delay_reason is None:
+            raise MeetingProblemError("delay_reason", "Select why the time-scale will be missed")
+        late.delay_reason = delay_reason
+        late.delay_detail = (delay_detail or "").strip() or None
     meeting = Meeting(
         id=uuid.uuid4(),
         case_id=case.id,

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal import access, audit
+from portal import access, audit, workflow
 from portal.access import Permission, requires
 from portal.auth.views import address_hash
 from portal.casework import service as case_service
@@ -25,6 +25,8 @@ from portal.models import (
     AuditKind,
     Authority,
     Case,
+    Deadline,
+    DelayReason,
     InformationRequest,
     Meeting,
     MeetingKind,
@@ -76,9 +78,11 @@ def arrange(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseRet
         else None,
     )
     warnings: list[str] = []
+    late: Deadline | None = None
     if form.validate_on_submit():
         starts_at = form.starts_at()
         warnings = service.date_warnings(starts_at, utcnow())
+        late = service.missed_by(case, MeetingKind(form.kind.data), starts_at)
         people = {str(u.id): u for u in staff}
         chosen = set(form.organisations.data or [])
         try:
@@ -93,6 +97,10 @@ def arrange(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseRet
                 organisations=[o for o in organisations if str(o.id) in chosen],
                 staff=[people[i] for i in form.staff.data or []],
                 date_reason=form.date_reason.data,
+                delay_reason=DelayReason(form.delay_reason.data)
+                if form.delay_reason.data
+                else None,
+                delay_detail=form.delay_detail.data,
                 address_hash=address_hash(),
             )
         except service.MeetingProblemError as problem:
@@ -102,7 +110,13 @@ def arrange(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseRet
             flash("The meeting has been arranged and the invitees told.", "success")
             return redirect(_meeting_url(authority, meeting))
     return render_template(
-        "meetings/arrange.html", form=form, case=case, authority=authority, warnings=warnings
+        "meetings/arrange.html",
+        form=form,
+        case=case,
+        authority=authority,
+        warnings=warnings,
+        late=late,
+        rules=workflow.DEADLINE_RULES,
     )
 
 

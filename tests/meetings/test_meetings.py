@@ -16,7 +16,16 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import InformationRequest, Meeting, OutboxMessage, Role, utcnow
+from portal.models import (
+    Deadline,
+    DeadlineKind,
+    DelayReason,
+    InformationRequest,
+    Meeting,
+    OutboxMessage,
+    Role,
+    utcnow,
+)
 from portal.workdays import add_working_days, uk_date
 from tests.casework.test_queue_and_case import DECISION, _move, _sent
 from tests.client import PortalClient
@@ -393,3 +402,32 @@ def test_reminders_go_once_when_due_tomorrow_and_once_when_overdue(
     result = app.test_cli_runner().invoke(args=["reminders"])
     assert result.exit_code == 0
     assert "Reminded 0 request(s)" in result.output
+
+
+def test_an_allegations_meeting_after_its_time_scale_asks_why(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    later = _parts(add_working_days(uk_date(utcnow()), 10))  # 5 working days is the rule
+    response = _arrange(lado, case_url, place, date=later)
+    assert response.status_code == 200
+    page = _text(response)
+    assert "A meeting then misses its time-scale (allegations meeting by" in page
+    assert "Select why the time-scale will be missed" in page
+    assert PLACE_CANARY in page
+    arranged = _arrange(
+        lado,
+        case_url,
+        place,
+        date=later,
+        delay_reason="police_investigation",
+        delay_detail="Police interviews first",
+    )
+    assert arranged.status_code == 302, _text(arranged)
+    with app.app_context():
+        late = db.session.scalars(
+            select(Deadline).where(Deadline.kind == DeadlineKind.ALLEGATIONS_MEETING)
+        ).one()
+        assert late.delay_reason == DelayReason.POLICE_INVESTIGATION
+        assert late.delay_detail == "Police interviews first"
+        assert late.met_at is None  # met when the meeting is held
