@@ -39,6 +39,7 @@ from portal.models import (
     InformationRequest,
     Invitation,
     Meeting,
+    MeetingInvitee,
     Membership,
     Organisation,
     OrganisationAuthority,
@@ -419,6 +420,22 @@ def meetings_of(case: Case) -> Select[Meeting]:
 
 def meeting_or_404(case: Case, meeting_id: uuid.UUID) -> Meeting:
     meeting = db.session.scalars(meetings_of(case).where(Meeting.id == meeting_id)).first()
+    return meeting or _not_found()
+
+
+def invited_meetings_of(organisation: Organisation) -> Select[Meeting]:
+    """The meetings the organisation is invited to: their time and place, the actions
+    given to it and the minutes once sent are its users' to read."""
+    invited = select(MeetingInvitee.meeting_id).where(
+        MeetingInvitee.organisation_id == organisation.id
+    )
+    return select(Meeting).where(Meeting.id.in_(invited))
+
+
+def invited_meeting_or_404(organisation: Organisation, meeting_id: uuid.UUID) -> Meeting:
+    meeting = db.session.scalars(
+        invited_meetings_of(organisation).where(Meeting.id == meeting_id)
+    ).first()
     return meeting or _not_found()
 
 

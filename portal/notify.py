@@ -79,6 +79,12 @@ TEMPLATES = {
         "Information needed for a meeting about case {reference}",
         "email/information_request.txt",
     ),
+    "meeting_actions": EmailTemplate(
+        "Actions from the meeting about case {reference}", "email/meeting_actions.txt"
+    ),
+    "meeting_minutes": EmailTemplate(
+        "Minutes of the meeting about case {reference}", "email/meeting_minutes.txt"
+    ),
     "request_due_tomorrow": EmailTemplate(
         "Reminder: information for case {reference} is due by {due}",
         "email/request_due_tomorrow.txt",

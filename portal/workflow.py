@@ -184,6 +184,13 @@ class DeadlineRule:
     timescale: Timescale
     from_receipt: bool  # from when the LADO received the contact; else from the move
     label: str
+    # Minutes: the authority sets its own number of working days (10 or 15).
+    authority_sets_days: bool = False
+
+    def timescale_in(self, authority: Authority) -> Timescale:
+        if self.authority_sets_days:
+            return Timescale(authority.minutes_working_days, Unit.WORKING_DAYS)
+        return self.timescale
 
 
 DEADLINE_RULES: dict[DeadlineKind, DeadlineRule] = {
@@ -199,6 +206,13 @@ DEADLINE_RULES: dict[DeadlineKind, DeadlineRule] = {
     DeadlineKind.REVIEW_MEETING: DeadlineRule(Timescale(6, Unit.WEEKS), False, "Review meeting"),
     DeadlineKind.AGENCY_REVIEW: DeadlineRule(
         Timescale(4, Unit.WEEKS), False, "Review of the paused case"
+    ),
+    # Started and met by a meeting (portal.meetings), not by a move of the case.
+    DeadlineKind.ACTIONS: DeadlineRule(
+        Timescale(24, Unit.HOURS), False, "Send the meeting's actions"
+    ),
+    DeadlineKind.MINUTES: DeadlineRule(
+        Timescale(10, Unit.WORKING_DAYS), False, "Send the meeting's minutes", True
     ),
 }
 
@@ -514,18 +528,35 @@ def _receiving_authority(case: Case, detail: dict[str, Any]) -> Authority:
 
 def _start_deadlines(case: Case, kinds: Iterable[DeadlineKind], now: datetime) -> None:
     for kind in kinds:
-        rule = DEADLINE_RULES[kind]
-        starts_at = (case.received_at or now) if rule.from_receipt else now
-        db.session.add(
-            Deadline(
-                id=uuid.uuid4(),
-                case_id=case.id,
-                authority_id=case.authority_id,
-                kind=kind,
-                starts_at=starts_at,
-                due_at=rule.timescale.due(starts_at),
-            )
-        )
+        start_deadline(case, kind, now)
+
+
+def start_deadline(case: Case, kind: DeadlineKind, now: datetime) -> Deadline:
+    """A time-scale starts: from the contact's receipt, or from now."""
+    rule = DEADLINE_RULES[kind]
+    starts_at = (case.received_at or now) if rule.from_receipt else now
+    timescale = rule.timescale
+    if rule.authority_sets_days:
+        timescale = rule.timescale_in(db.session.get_one(Authority, case.authority_id))
+    deadline = Deadline(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        authority_id=case.authority_id,
+        kind=kind,
+        starts_at=starts_at,
+        due_at=timescale.due(starts_at),
+    )
+    db.session.add(deadline)
+    return deadline
+
+
+def meet_deadline(case: Case, kind: DeadlineKind, now: datetime) -> Deadline | None:
+    """The case's oldest open deadline of that kind is met (a meeting's actions sent)."""
+    for deadline in open_deadlines(case):  # soonest first
+        if deadline.kind == kind:
+            deadline.met_at = now
+            return deadline
+    return None
 
 
 def _record(

@@ -197,3 +197,61 @@ def answer_form(questions: list[Question], **kwargs: Any) -> Any:
             ),
         )
     return AnswerForm(**kwargs)
+
+
+class RecordForm(Form):
+    attendance = long_text_field(
+        "Who attended",
+        max_length=5000,
+        required="Enter who attended",
+        thing="Who attended",
+        description="Names and roles, and who sent apologies",
+    )
+    decisions = long_text_field(
+        "What was decided",
+        max_length=20000,
+        required="Enter what was decided",
+        thing="What was decided",
+    )
+    delay_reason = RadioChoiceField(
+        "Why was the time-scale missed?",
+        widget=Radios(),
+        choices=choices_of(DelayReason),
+        validators=[Optional()],
+    )
+    delay_detail = long_text_field(
+        "More about the delay", max_length=2000, thing="More about the delay"
+    )
+    record = submit_field("Record the meeting")
+
+
+class ActionForm(Form):
+    text = long_text_field(
+        "The action", max_length=2000, required="Enter the action", thing="The action"
+    )
+    owner = ChoiceField(
+        "Who will do it?",
+        widget=GovSelect(),
+        choices=[],
+        validators=[DataRequired(message="Select who will do it")],
+    )
+    due_on = DateInputField(
+        "Due by", thing="The due date", required="Enter the date it is due by", past=False
+    )
+    add_action = submit_field("Add the action")
+
+    def __init__(self, *args: Any, owners: list[SelectChoice], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner.choices = [SelectChoice("", "Choose who"), *owners]
+
+
+class MinutesForm(Form):
+    minutes = long_text_field(
+        "Minutes",
+        max_length=100000,
+        required="Enter the minutes",
+        thing="The minutes",
+        description="Invitees read them once they are sent",
+    )
+    save = submit_field("Save the minutes")
+    send = submit_field("Save and send the minutes")

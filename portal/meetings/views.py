@@ -19,16 +19,26 @@ from portal.auth.views import address_hash
 from portal.casework import service as case_service
 from portal.checklists import CHECKLISTS, Agency, agency_for
 from portal.extensions import db
-from portal.meetings import bp, service
-from portal.meetings.forms import ArrangeForm, RequestForm, answer_form
+from portal.meetings import after, bp, service
+from portal.meetings.forms import (
+    ActionForm,
+    ArrangeForm,
+    MinutesForm,
+    RecordForm,
+    RequestForm,
+    answer_form,
+)
 from portal.models import (
+    ActionStatus,
     AuditKind,
     Authority,
     Case,
     Deadline,
+    DeadlineKind,
     DelayReason,
     InformationRequest,
     Meeting,
+    MeetingAction,
     MeetingKind,
     Organisation,
     User,
@@ -159,6 +169,23 @@ def _meeting(
         )
     }
     people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    meeting_actions = db.session.scalars(
+        select(MeetingAction)
+        .where(MeetingAction.meeting_id == meeting.id)
+        .order_by(MeetingAction.due_on, MeetingAction.created_at)
+    ).all()
+    clocks = {
+        d.kind: d
+        for d in db.session.scalars(
+            select(Deadline)
+            .where(
+                Deadline.case_id == case.id,
+                Deadline.kind.in_((DeadlineKind.ACTIONS, DeadlineKind.MINUTES)),
+                Deadline.starts_at >= meeting.starts_at,
+            )
+            .order_by(Deadline.starts_at.desc())
+        )
+    }
     audit.about_case(
         AuditKind.MEETING_VIEWED,
         case,
@@ -177,10 +204,39 @@ def _meeting(
         columns=_side_by_side(requests),
         organisations=organisations,
         people=people,
+        actions=meeting_actions,
+        owners=_owner_names(meeting_actions, people),
+        clocks=clocks,
+        rules=workflow.DEADLINE_RULES,
         now=utcnow(),
     )
     db.session.commit()
     return page
+
+
+def _owner_names(
+    actions: Sequence[MeetingAction], people: dict[uuid.UUID, User]
+) -> dict[uuid.UUID, str]:
+    organisations = {
+        o.id: o.name
+        for o in db.session.scalars(
+            select(Organisation).where(
+                Organisation.id.in_({a.owner_organisation_id for a in actions})
+            )
+        )
+    }
+    names = {}
+    for action in actions:
+        person = people.get(action.owner_user_id) if action.owner_user_id else None
+        organisation = (
+            organisations.get(action.owner_organisation_id)
+            if action.owner_organisation_id
+            else None
+        )
+        names[action.id] = organisation or (
+            person.full_name if person else "Someone no longer here"
+        )
+    return names
 
 
 def _side_by_side(requests: Sequence[InformationRequest]) -> list[tuple[str, list[str | None]]]:
@@ -270,20 +326,24 @@ def request_list(user: User, organisation: Organisation) -> ResponseReturnValue:
             InformationRequest.submitted_at.is_not(None), InformationRequest.due_at
         )
     ).all()
+    meetings = db.session.scalars(
+        access.invited_meetings_of(organisation).order_by(Meeting.starts_at.desc())
+    ).all()
     return render_template(
         "meetings/request_list.html",
         organisation=organisation,
         requests=requests,
-        references=_references(requests),
+        meetings=meetings,
+        references=_references([*requests, *meetings]),
         now=utcnow(),
     )
 
 
-def _references(requests: Sequence[InformationRequest]) -> dict[uuid.UUID, str]:
-    """The case references of the requests (all a partner is told about the case)."""
-    ids = {r.case_id for r in requests}
-    found = db.session.execute(select(Case.id, Case.reference).where(Case.id.in_(ids)))
-    return {case_id: reference or "" for case_id, reference in found}
+def _references(found: Sequence[InformationRequest | Meeting]) -> dict[uuid.UUID, str]:
+    """The case references of requests or meetings (all a partner is told of the case)."""
+    ids = {r.case_id for r in found}
+    rows = db.session.execute(select(Case.id, Case.reference).where(Case.id.in_(ids)))
+    return {case_id: reference or "" for case_id, reference in rows}
 
 
 @bp.route(
@@ -333,6 +393,59 @@ def answer(user: User, organisation: Organisation, request_id: uuid.UUID) -> Res
     )
 
 
+@bp.route("/organisations/<uuid:organisation_id>/meetings/<uuid:meeting_id>")
+@requires(ANSWER)
+def invited_meeting(
+    user: User, organisation: Organisation, meeting_id: uuid.UUID
+) -> ResponseReturnValue:
+    """A meeting the organisation is invited to: when and where, then the actions given
+    to it and the minutes, once the LADO has sent them."""
+    meeting = access.invited_meeting_or_404(organisation, meeting_id)
+    given = (
+        db.session.scalars(
+            select(MeetingAction)
+            .where(
+                MeetingAction.meeting_id == meeting.id,
+                MeetingAction.owner_organisation_id == organisation.id,
+            )
+            .order_by(MeetingAction.due_on)
+        ).all()
+        if meeting.actions_sent_at
+        else []
+    )
+    audit.record(
+        AuditKind.MEETING_VIEWED,
+        actor_id=user.id,
+        authority_id=meeting.authority_id,
+        organisation_id=organisation.id,
+        case_id=meeting.case_id,
+        address_hash=address_hash(),
+        meeting_id=str(meeting.id),
+        page="invited",
+    )
+    authority = db.session.get_one(Authority, meeting.authority_id)
+    page = render_template(
+        "meetings/invited.html",
+        organisation=organisation,
+        meeting=meeting,
+        reference=_references([meeting])[meeting.case_id],
+        kind=service.kind_label(meeting.kind, authority),
+        authority=authority,
+        actions=given,
+    )
+    db.session.commit()
+    return page
+
+
+@bp.route("/organisations/<uuid:organisation_id>/meetings/<uuid:meeting_id>/invitation.ics")
+@requires(ANSWER)
+def invited_invitation(
+    user: User, organisation: Organisation, meeting_id: uuid.UUID
+) -> ResponseReturnValue:
+    meeting = access.invited_meeting_or_404(organisation, meeting_id)
+    return _ics(meeting, _references([meeting])[meeting.case_id])
+
+
 @bp.route("/organisations/<uuid:organisation_id>/requests/<uuid:request_id>/invitation.ics")
 @requires(ANSWER)
 def partner_invitation(
@@ -340,3 +453,199 @@ def partner_invitation(
 ) -> ResponseReturnValue:
     found = access.request_or_404(organisation, request_id)
     return _ics(found.meeting, _references([found])[found.case_id])
+
+
+# After the meeting (the LADO's team)
+
+MEETING_URL = "/authorities/<uuid:authority_id>/cases/<uuid:case_id>/meetings/<uuid:meeting_id>"
+
+
+def _owners(authority: Authority, meeting: Meeting) -> dict[str, Organisation | User]:
+    """Who an action can be given to: an organisation invited, or a case worker."""
+    invited = [i.organisation_id for i in meeting.invitees if i.organisation_id]
+    owners: dict[str, Organisation | User] = {
+        f"organisation:{o.id}": o
+        for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(invited)))
+    }
+    for user in case_service.officers(authority):
+        owners[f"user:{user.id}"] = user
+    return owners
+
+
+def _owner_choices(owners: dict[str, Organisation | User]) -> list[SelectChoice]:
+    return [
+        SelectChoice(key, owner.name if isinstance(owner, Organisation) else owner.full_name)
+        for key, owner in owners.items()
+    ]
+
+
+@bp.route(f"{MEETING_URL}/record", methods=["GET", "POST"])
+@requires(WORK)
+def record(
+    user: User, authority: Authority, case_id: uuid.UUID, meeting_id: uuid.UUID
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    meeting = access.meeting_or_404(case, meeting_id)
+    if meeting.held_at is not None:
+        return redirect(_meeting_url(authority, meeting))
+    form = RecordForm()
+    now = utcnow()
+    late = workflow.overdue_deadlines(case, now)
+    if form.validate_on_submit():
+        reason = form.delay_reason.data
+        try:
+            after.record_held(
+                case,
+                meeting,
+                user,
+                attendance=form.attendance.data or "",
+                decisions=form.decisions.data or "",
+                delay_reason=DelayReason(reason) if reason else None,
+                delay_detail=form.delay_detail.data,
+                address_hash=address_hash(),
+                now=now,
+            )
+        except workflow.DelayReasonNeededError as error:
+            form.delay_reason.errors = [str(error)]
+        except (service.MeetingProblemError, workflow.MissingAnswerError) as problem:
+            getattr(form, problem.field_name).errors = [str(problem)]
+        except workflow.WorkflowError as problem:
+            form.attendance.errors = [str(problem)]
+        else:
+            db.session.commit()
+            flash("The meeting has been recorded. Send its actions within 24 hours.", "success")
+            return redirect(_meeting_url(authority, meeting))
+    return render_template(
+        "meetings/record.html",
+        form=form,
+        case=case,
+        authority=authority,
+        meeting=meeting,
+        kind=service.kind_label(meeting.kind, authority),
+        late=[workflow.DEADLINE_RULES[d.kind].label.lower() for d in late],
+    )
+
+
+@bp.route(f"{MEETING_URL}/actions", methods=["GET", "POST"])
+@requires(WORK)
+def actions(
+    user: User, authority: Authority, case_id: uuid.UUID, meeting_id: uuid.UUID
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    meeting = access.meeting_or_404(case, meeting_id)
+    owners = _owners(authority, meeting)
+    form = ActionForm(owners=_owner_choices(owners))
+    if form.validate_on_submit():
+        after.add_action(
+            case,
+            meeting,
+            user,
+            text=form.text.data or "",
+            owner=owners[form.owner.data],
+            due_on=form.due_on.required_date,
+            address_hash=address_hash(),
+        )
+        db.session.commit()
+        flash("The action has been added.", "success")
+        return redirect(_meeting_url(authority, meeting) + "#actions")
+    return render_template(
+        "meetings/action.html",
+        form=form,
+        case=case,
+        authority=authority,
+        meeting=meeting,
+        kind=service.kind_label(meeting.kind, authority),
+    )
+
+
+@bp.route(
+    f"{MEETING_URL}/actions/<uuid:action_id>/<any(done, dropped, open):state>", methods=["POST"]
+)
+@requires(WORK)
+def action_state(
+    user: User,
+    authority: Authority,
+    case_id: uuid.UUID,
+    meeting_id: uuid.UUID,
+    action_id: uuid.UUID,
+    state: str,
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    meeting = access.meeting_or_404(case, meeting_id)
+    action = db.session.scalars(
+        select(MeetingAction).where(
+            MeetingAction.id == action_id, MeetingAction.meeting_id == meeting.id
+        )
+    ).first()
+    if action is None:
+        abort(404)
+    after.close_action(case, action, user, ActionStatus(state), address_hash())
+    db.session.commit()
+    return redirect(_meeting_url(authority, meeting) + "#actions")
+
+
+@bp.route(f"{MEETING_URL}/send/<any(actions, minutes):what>", methods=["POST"])
+@requires(WORK)
+def send(
+    user: User, authority: Authority, case_id: uuid.UUID, meeting_id: uuid.UUID, what: str
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    meeting = access.meeting_or_404(case, meeting_id)
+    try:
+        after.send(case, meeting, user, DeadlineKind(what), address_hash())
+    except service.MeetingProblemError as problem:
+        flash(str(problem), "important")
+    else:
+        db.session.commit()
+        flash(f"The {what} have been sent to everyone invited.", "success")
+    return redirect(_meeting_url(authority, meeting) + f"#{what}")
+
+
+@bp.route(f"{MEETING_URL}/minutes", methods=["GET", "POST"])
+@requires(WORK)
+def minutes(
+    user: User, authority: Authority, case_id: uuid.UUID, meeting_id: uuid.UUID
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    meeting = access.meeting_or_404(case, meeting_id)
+    if meeting.minutes_sent_at is not None:
+        return redirect(_meeting_url(authority, meeting) + "#minutes")
+    form = MinutesForm(data={"minutes": meeting.minutes} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        meeting.minutes = (form.minutes.data or "").strip()
+        audit.about_case(
+            AuditKind.MEETING_MINUTES_SAVED,
+            case,
+            user.id,
+            address_hash(),
+            meeting_id=str(meeting.id),
+        )
+        if form.send.data:
+            try:
+                after.send(case, meeting, user, DeadlineKind.MINUTES, address_hash())
+            except service.MeetingProblemError as problem:
+                form.minutes.errors = [str(problem)]
+                db.session.rollback()
+                return _minutes_page(form, case, authority, meeting)
+        db.session.commit()
+        flash(
+            "The minutes have been sent to everyone invited."
+            if form.send.data
+            else "The minutes have been saved. They have not been sent yet.",
+            "success",
+        )
+        return redirect(_meeting_url(authority, meeting) + "#minutes")
+    return _minutes_page(form, case, authority, meeting)
+
+
+def _minutes_page(
+    form: MinutesForm, case: Case, authority: Authority, meeting: Meeting
+) -> ResponseReturnValue:
+    return render_template(
+        "meetings/minutes.html",
+        form=form,
+        case=case,
+        authority=authority,
+        meeting=meeting,
+        kind=service.kind_label(meeting.kind, authority),
+    )

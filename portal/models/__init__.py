@@ -20,9 +20,11 @@ from portal.models.case import (
 from portal.models.data_key import DataKey
 from portal.models.invitation import Invitation, PasswordReset
 from portal.models.meeting import (
+    ActionStatus,
     ChecklistQuestion,
     InformationRequest,
     Meeting,
+    MeetingAction,
     MeetingInvitee,
     MeetingKind,
     RequestReminder,
@@ -51,6 +53,7 @@ from portal.models.web_session import WebSession
 __all__ = [
     "AUTHORITY_ROLES",
     "ORGANISATION_ROLES",
+    "ActionStatus",
     "AuditEvent",
     "AuditKind",
     "Authority",
@@ -71,6 +74,7 @@ __all__ = [
     "InformationRequest",
     "Invitation",
     "Meeting",
+    "MeetingAction",
     "MeetingInvitee",
     "MeetingKind",
     "Membership",

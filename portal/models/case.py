@@ -67,6 +67,8 @@ class DeadlineKind(StrEnum):
     ALLEGATIONS_MEETING = "allegations_meeting"  # 5 working days from receipt
     REVIEW_MEETING = "review_meeting"  # 6 weeks from the last meeting
     AGENCY_REVIEW = "agency_review"  # a paused case is reviewed every 4 weeks
+    ACTIONS = "actions"  # a meeting's actions go out within 24 hours of it
+    MINUTES = "minutes"  # and its minutes within the authority's 10 or 15 working days
 
 
 class Case(Base):

@@ -10,7 +10,7 @@ made of it with the case's reference and the meeting's date, and nothing else of
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +61,13 @@ class Meeting(Base):
     arranged_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     arranged_at: Mapped[CreatedAt]
     held_at: Mapped[datetime | None]
+    # Recorded after it: who came, what was decided, the minutes (all sealed), and when
+    # the actions and the minutes went out to the invitees.
+    attendance = encrypted(TEXT, max_length=5000)
+    decisions = encrypted(TEXT, max_length=20000)
+    minutes = encrypted(TEXT, max_length=100000)
+    actions_sent_at: Mapped[datetime | None]
+    minutes_sent_at: Mapped[datetime | None]
 
     invitees: Mapped[list[MeetingInvitee]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan"
@@ -86,6 +93,42 @@ class MeetingInvitee(Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitees")
+
+
+class ActionStatus(LabelledEnum):
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+labels(ActionStatus, {"open": "Open", "done": "Done", "dropped": "No longer needed"})
+
+
+class MeetingAction(Base):
+    """Something a meeting asked someone to do: an organisation or a member of the
+    team, by a date. What it is stays sealed; who, when and its state are clear, for
+    the LADO's list of outstanding actions."""
+
+    __tablename__ = "meeting_actions"
+    __encryption_owner__ = CASE_OWNER
+    __table_args__ = (
+        Index("ix_meeting_actions_meeting", "meeting_id"),
+        Index("ix_meeting_actions_outstanding", "authority_id", "status", "due_on"),
+        Index("ix_meeting_actions_organisation", "owner_organisation_id"),
+    )
+
+    id: Mapped[UUIDPrimaryKey]
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meetings.id"))
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    text = encrypted(TEXT, nullable=False, max_length=2000)
+    owner_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    owner_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    due_on: Mapped[date]
+    status: Mapped[ActionStatus] = enum_column(ActionStatus, default=ActionStatus.OPEN)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[CreatedAt]
+    closed_at: Mapped[datetime | None]
 
 
 class InformationRequest(Base):

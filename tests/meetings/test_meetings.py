@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import (
+    Case,
+    CaseStatus,
     Deadline,
     DeadlineKind,
     DelayReason,
@@ -26,7 +28,7 @@ from portal.models import (
     Role,
     utcnow,
 )
-from portal.workdays import add_working_days, uk_date
+from portal.workdays import Timescale, Unit, add_working_days, uk_date
 from tests.casework.test_queue_and_case import DECISION, _move, _sent
 from tests.client import PortalClient
 from tests.factories import make_account, make_authority, make_organisation
@@ -431,3 +433,116 @@ def test_an_allegations_meeting_after_its_time_scale_asks_why(
         assert late.delay_reason == DelayReason.POLICE_INVESTIGATION
         assert late.delay_detail == "Police interviews first"
         assert late.met_at is None  # met when the meeting is held
+
+
+def _held_yesterday(app: Flask, place: Place, dsl: PortalClient, lado: PortalClient) -> str:
+    case_url = _referral(app, place, dsl, lado)
+    response = _arrange(
+        lado,
+        case_url,
+        place,
+        date=_parts(uk_date(utcnow()) - timedelta(days=1)),
+        date_reason="Recorded the day after",
+    )
+    assert response.status_code == 302, _text(response)
+    return str(response.headers["Location"])
+
+
+def test_after_the_meeting_its_actions_and_minutes_reach_the_invitees(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    meeting_url = _held_yesterday(app, place, dsl, lado)
+    invited = f"/organisations/{place.school_id}/meetings/{meeting_url.rsplit('/', 1)[1]}"
+    assert "Record the meeting" in _text(lado.get(meeting_url))
+
+    empty = lado.submit(f"{meeting_url}/record", {"attendance": "", "decisions": ""})
+    assert "Enter who attended" in _text(empty)
+    assert "Enter what was decided" in _text(empty)
+    kept = lado.submit(f"{meeting_url}/record", {"attendance": "LADO, DSL", "decisions": ""})
+    assert "LADO, DSL" in _text(kept)
+    recorded = lado.submit(
+        f"{meeting_url}/record",
+        {"attendance": "LADO, DSL, police", "decisions": "Suspend pending the police"},
+    )
+    assert recorded.status_code == 302, _text(recorded)
+    with app.app_context():
+        meeting = db.session.scalars(select(Meeting)).one()
+        case = db.session.get_one(Case, meeting.case_id)
+        assert case.status == CaseStatus.MEETINGS
+        clocks = {
+            d.kind: d
+            for d in db.session.scalars(
+                select(Deadline).where(
+                    Deadline.kind.in_((DeadlineKind.ACTIONS, DeadlineKind.MINUTES))
+                )
+            )
+        }
+        ended = meeting.starts_at + timedelta(minutes=meeting.minutes_long)
+        assert clocks[DeadlineKind.ACTIONS].due_at == ended + timedelta(hours=24)
+        assert clocks[DeadlineKind.MINUTES].due_at == Timescale(10, Unit.WORKING_DAYS).due(ended)
+    page = _text(lado.get(meeting_url))
+    assert "Suspend pending the police" in page
+    assert "Send the meeting's actions by" in page
+
+    for data, message in (
+        ({"text": "", "owner": f"organisation:{place.school_id}"}, "Enter the action"),
+        ({"text": "Send the rota", "owner": ""}, "Select who will do it"),
+        ({"text": "Send the rota", "owner": f"organisation:{uuid.uuid4()}"}, "Select who"),
+    ):
+        due = _parts(add_working_days(uk_date(utcnow()), 5))
+        wrong = lado.submit(f"{meeting_url}/actions", {**data, "due_on": due})
+        assert wrong.status_code == 200
+        assert message in _text(wrong)
+    added = lado.submit(
+        f"{meeting_url}/actions",
+        {
+            "text": "Send the staff rota for the week",
+            "owner": f"organisation:{place.school_id}",
+            "due_on": _parts(add_working_days(uk_date(utcnow()), 5)),
+        },
+    )
+    assert added.status_code == 302, _text(added)
+    before = _text(dsl.get(invited))
+    assert "has not sent the meeting's actions yet" in before
+    assert "Send the staff rota" not in before
+    assert lado.post_form(f"{meeting_url}/send/actions").status_code == 302
+    assert "Send the staff rota for the week" in _text(dsl.get(invited))
+
+    assert "Enter the minutes" in _text(
+        lado.submit(f"{meeting_url}/minutes", {"minutes": "", "send": "Send"})
+    )
+    lado.submit(f"{meeting_url}/minutes", {"minutes": "Draft minutes", "save": "Save"})
+    assert "Draft minutes" not in _text(dsl.get(invited))
+    sent = lado.submit(f"{meeting_url}/minutes", {"minutes": "Final minutes", "send": "Send"})
+    assert sent.status_code == 302
+    assert "Final minutes" in _text(dsl.get(invited))
+    with app.app_context():
+        met = db.session.scalars(
+            select(Deadline).where(Deadline.kind.in_((DeadlineKind.ACTIONS, DeadlineKind.MINUTES)))
+        ).all()
+        assert all(d.met_at is not None for d in met)
+        told = {
+            (m.template, m.recipient)
+            for m in db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.template.like("meeting_%"))
+            )
+        }
+    for template in ("meeting_actions", "meeting_minutes"):
+        assert (template, place.dsl.email) in told
+        assert (template, place.lado.email) in told
+    # An organisation not invited: 404.
+    other = signed_in_as(app, place.other_dsl)
+    not_invited = invited.replace(str(place.school_id), str(place.other_school_id))
+    assert other.get(not_invited).status_code == 404
+
+
+def test_a_meeting_to_come_cannot_be_recorded_yet(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    assert "Record the meeting" not in _text(lado.get(meeting_url))
+    early = lado.submit(f"{meeting_url}/record", {"attendance": "A", "decisions": "B"})
+    assert "The meeting has not started yet" in _text(early)
+    assert lado.post_form(f"{meeting_url}/send/actions").status_code == 302
+    assert "Record the meeting as held first" in _text(lado.get(meeting_url))

@@ -1,0 +1,194 @@
+"""After a meeting: recording that it was held (who came, what was decided), its
+actions and its minutes, and sending them to the invitees.
+
+Recording it moves the case through the state machine (a strategy discussion or a
+meeting held) and starts two clocks from the meeting's end: the actions go out within
+24 hours, the minutes within the authority's 10 or 15 working days. Sending them meets
+those clocks. E-mails say only that there is something to sign in and read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from portal import audit, notify, workflow
+from portal.extensions import db
+from portal.meetings.service import MeetingProblemError, answerers
+from portal.models import (
+    ActionStatus,
+    AuditKind,
+    Authority,
+    Case,
+    CaseStatus,
+    DeadlineKind,
+    DelayReason,
+    Meeting,
+    MeetingAction,
+    MeetingKind,
+    Organisation,
+    User,
+    utcnow,
+)
+
+
+def ends_at(meeting: Meeting) -> datetime:
+    return meeting.starts_at + timedelta(minutes=meeting.minutes_long)
+
+
+def record_held(
+    case: Case,
+    meeting: Meeting,
+    actor: User,
+    *,
+    attendance: str,
+    decisions: str,
+    delay_reason: DelayReason | None,
+    delay_detail: str | None,
+    address_hash: str | None,
+    now: datetime | None = None,
+) -> None:
+    """Raises MeetingProblemError, or workflow's DelayReasonNeededError when a
+    time-scale has been missed and no reason given (nothing is changed then)."""
+    now = now or utcnow()
+    if meeting.held_at is not None:
+        raise MeetingProblemError("attendance", "This meeting has been recorded already")
+    if meeting.starts_at > now:
+        raise MeetingProblemError(
+            "attendance", "The meeting has not started yet: record it once it has been held"
+        )
+    name = (
+        "hold_strategy_discussion"
+        if meeting.kind == MeetingKind.STRATEGY_DISCUSSION and case.status == CaseStatus.REFERRAL
+        else "hold_meeting"
+    )
+    if case.status in workflow.TRANSITIONS[name].sources:
+        workflow.move(
+            case,
+            name,
+            actor,
+            version=case.version,
+            delay_reason=delay_reason,
+            delay_detail=delay_detail,
+            detail={},
+            now=now,
+            address_hash=address_hash,
+        )
+    meeting.held_at = now
+    meeting.attendance = attendance.strip()
+    meeting.decisions = decisions.strip()
+    finished = min(ends_at(meeting), now)
+    workflow.start_deadline(case, DeadlineKind.ACTIONS, finished)
+    workflow.start_deadline(case, DeadlineKind.MINUTES, finished)
+    audit.about_case(
+        AuditKind.MEETING_HELD, case, actor.id, address_hash, meeting_id=str(meeting.id)
+    )
+
+
+def add_action(
+    case: Case,
+    meeting: Meeting,
+    actor: User,
+    *,
+    text: str,
+    owner: Organisation | User,
+    due_on: date,
+    address_hash: str | None,
+) -> MeetingAction:
+    action = MeetingAction(
+        id=uuid.uuid4(),
+        meeting_id=meeting.id,
+        case_id=case.id,
+        authority_id=case.authority_id,
+        owner_organisation_id=owner.id if isinstance(owner, Organisation) else None,
+        owner_user_id=owner.id if isinstance(owner, User) else None,
+        due_on=due_on,
+        created_by_id=actor.id,
+        created_at=utcnow(),
+    )
+    action.text = text.strip()
+    db.session.add(action)
+    audit.about_case(
+        AuditKind.ACTION_ADDED,
+        case,
+        actor.id,
+        address_hash,
+        meeting_id=str(meeting.id),
+        action_id=str(action.id),
+    )
+    return action
+
+
+def close_action(
+    case: Case, action: MeetingAction, actor: User, status: ActionStatus, address_hash: str | None
+) -> None:
+    action.status = status
+    action.closed_at = utcnow() if status != ActionStatus.OPEN else None
+    audit.about_case(
+        AuditKind.ACTION_CHANGED,
+        case,
+        actor.id,
+        address_hash,
+        action_id=str(action.id),
+        status=status.value,
+    )
+
+
+def send(
+    case: Case,
+    meeting: Meeting,
+    actor: User,
+    what: DeadlineKind,
+    address_hash: str | None,
+    now: datetime | None = None,
+) -> None:
+    """Send the actions (DeadlineKind.ACTIONS) or the minutes (MINUTES) to everyone
+    invited: their clock is met, and each invitee is told to sign in."""
+    now = now or utcnow()
+    if meeting.held_at is None:
+        raise MeetingProblemError("send", "Record the meeting as held first")
+    if what == DeadlineKind.ACTIONS:
+        if meeting.actions_sent_at is not None:
+            raise MeetingProblemError("send", "The actions have been sent already")
+        meeting.actions_sent_at = now
+    else:
+        if not meeting.minutes:
+            raise MeetingProblemError("minutes", "Enter the minutes before sending them")
+        if meeting.minutes_sent_at is not None:
+            raise MeetingProblemError("send", "The minutes have been sent already")
+        meeting.minutes_sent_at = now
+    workflow.meet_deadline(case, what, now)
+    authority = db.session.get_one(Authority, case.authority_id)
+    for person in invitees(meeting):
+        notify.queue_email(
+            f"meeting_{what.value}",
+            person.email,
+            related_user_id=person.id,
+            full_name=person.full_name,
+            authority=authority.display_name,
+            reference=case.reference,
+            sign_in_url=notify.absolute_url("auth.sign_in"),
+        )
+    audit.about_case(
+        AuditKind.MEETING_ACTIONS_SENT
+        if what == DeadlineKind.ACTIONS
+        else AuditKind.MEETING_MINUTES_SENT,
+        case,
+        actor.id,
+        address_hash,
+        meeting_id=str(meeting.id),
+    )
+
+
+def invitees(meeting: Meeting) -> list[User]:
+    """Everyone invited: the team members, and the members of the organisations."""
+    organisation_ids = [i.organisation_id for i in meeting.invitees if i.organisation_id]
+    organisations = db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(organisation_ids))
+    ).all()
+    user_ids = [i.user_id for i in meeting.invitees if i.user_id]
+    staff = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+    people = {user.id: user for user in (*staff, *answerers(*organisations))}
+    return list(people.values())
