@@ -18,7 +18,7 @@ from sqlalchemy import select
 from portal import access, audit, notify
 from portal.checklists import Agency, Question, questions
 from portal.extensions import db
-from portal.formatting import date_and_time
+from portal.formatting import date_and_time, long_date
 from portal.models import (
     AuditKind,
     Authority,
@@ -116,6 +116,12 @@ def arrange(
     working days after receipt, say) records why on that deadline, as the annual report
     counts delays."""
     now = now or utcnow()
+    if case.received_at and uk_date(starts_at) < uk_date(case.received_at):
+        raise MeetingProblemError(
+            "date",
+            f"The date must be on or after {long_date(case.received_at)}, "
+            "when the contact was received",
+        )
     reason = (date_reason or "").strip()
     if date_warnings(starts_at, now) and not reason:
         raise MeetingProblemError(

@@ -51,8 +51,17 @@ def lado(app: Flask, place: Place) -> PortalClient:
     return signed_in_as(app, place.lado)
 
 
-def _referral(app: Flask, place: Place, dsl: PortalClient, lado: PortalClient) -> str:
+def _referral(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, received_days_ago: int = 0
+) -> str:
+    """A referral the LADO has accepted; received some days ago, for meetings held since."""
     case_url = _sent(app, place, dsl)
+    if received_days_ago:
+        with app.app_context():
+            case = db.session.get_one(Case, uuid.UUID(case_url.rsplit("/", 1)[1]))
+            assert case.received_at
+            case.received_at -= timedelta(days=received_days_ago)
+            db.session.commit()
     assert _move(lado, f"{case_url}/start_triage", {}).status_code == 302  # type: ignore[attr-defined]
     accepted: Any = _move(
         lado,
@@ -223,6 +232,10 @@ def test_the_calendar_invitation_carries_the_reference_and_time_only(
         ({"place": "x" * 501}, "Where must be 500 characters or fewer"),
         ({"chair": ""}, "Select who chairs the meeting"),
         ({"chair": str(uuid.uuid4())}, "Select who chairs the meeting"),
+        (
+            {"date": ["1", "1", "2020"], "date_reason": "Before the referral"},
+            "when the contact was received",
+        ),
     ],
 )
 def test_a_meeting_form_with_a_mistake_says_so_and_keeps_the_answers(
@@ -248,7 +261,7 @@ def test_a_meeting_form_with_a_mistake_says_so_and_keeps_the_answers(
 @pytest.mark.parametrize(
     "day",
     [
-        uk_date(utcnow()) - timedelta(days=2),  # in the past
+        uk_date(utcnow()) - timedelta(days=1),  # in the past
         next(  # a Saturday to come
             uk_date(utcnow()) + timedelta(days=n)
             for n in range(1, 8)
@@ -259,7 +272,8 @@ def test_a_meeting_form_with_a_mistake_says_so_and_keeps_the_answers(
 def test_a_meeting_in_the_past_or_not_on_a_working_day_needs_a_reason(
     app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, day: Any
 ) -> None:
-    case_url = _referral(app, place, dsl, lado)
+    in_the_past = day < uk_date(utcnow())
+    case_url = _referral(app, place, dsl, lado, received_days_ago=2 if in_the_past else 0)
     response = _arrange(lado, case_url, place, date=_parts(day))
     assert response.status_code == 200
     page = _text(response)
@@ -293,7 +307,7 @@ def test_an_organisation_with_no_one_to_answer_is_named(
 def test_answers_sent_after_the_meeting_are_taken_and_marked_late(
     app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
 ) -> None:
-    case_url = _referral(app, place, dsl, lado)
+    case_url = _referral(app, place, dsl, lado, received_days_ago=2)
     response = _arrange(
         lado,
         case_url,
@@ -436,7 +450,7 @@ def test_an_allegations_meeting_after_its_time_scale_asks_why(
 
 
 def _held_yesterday(app: Flask, place: Place, dsl: PortalClient, lado: PortalClient) -> str:
-    case_url = _referral(app, place, dsl, lado)
+    case_url = _referral(app, place, dsl, lado, received_days_ago=2)
     response = _arrange(
         lado,
         case_url,
