@@ -14,13 +14,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from portal import audit, notify, workflow
+from portal import audit, workflow
 from portal.extensions import db
-from portal.meetings.service import MeetingProblemError, answerers
+from portal.meetings.service import MeetingProblemError, answerers, tell
 from portal.models import (
     ActionStatus,
     AuditKind,
-    Authority,
     Case,
     CaseStatus,
     DeadlineKind,
@@ -160,17 +159,7 @@ def send(
             raise MeetingProblemError("send", "The minutes have been sent already")
         meeting.minutes_sent_at = now
     workflow.meet_deadline(case, what, now)
-    authority = db.session.get_one(Authority, case.authority_id)
-    for person in invitees(meeting):
-        notify.queue_email(
-            f"meeting_{what.value}",
-            person.email,
-            related_user_id=person.id,
-            full_name=person.full_name,
-            authority=authority.display_name,
-            reference=case.reference,
-            sign_in_url=notify.absolute_url("auth.sign_in"),
-        )
+    tell(invitees(meeting), f"meeting_{what.value}", case.authority_id, case.reference)
     audit.about_case(
         AuditKind.MEETING_ACTIONS_SENT
         if what == DeadlineKind.ACTIONS

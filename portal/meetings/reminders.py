@@ -12,12 +12,10 @@ from typing import cast
 
 from sqlalchemy import Table, select
 
-from portal import notify
 from portal.extensions import db
 from portal.formatting import date_and_time
-from portal.meetings.service import answerers
+from portal.meetings.service import answerers, tell
 from portal.models import (
-    Authority,
     Case,
     InformationRequest,
     Organisation,
@@ -64,17 +62,11 @@ def _first_time(request_id: uuid.UUID, rule: str, now: datetime) -> bool:
 
 def _tell(request: InformationRequest, rule: str) -> None:
     organisation = db.session.get_one(Organisation, request.organisation_id)
-    authority = db.session.get_one(Authority, request.authority_id)
-    reference = db.session.scalar(select(Case.reference).where(Case.id == request.case_id))
-    for person in answerers(organisation):
-        notify.queue_email(
-            f"request_{rule}",
-            person.email,
-            related_user_id=person.id,
-            full_name=person.full_name,
-            authority=authority.display_name,
-            organisation=organisation.name,
-            reference=reference,
-            due=date_and_time(request.due_at),
-            sign_in_url=notify.absolute_url("auth.sign_in"),
-        )
+    tell(
+        answerers(organisation),
+        f"request_{rule}",
+        request.authority_id,
+        db.session.scalar(select(Case.reference).where(Case.id == request.case_id)),
+        organisation=organisation.name,
+        due=date_and_time(request.due_at),
+    )

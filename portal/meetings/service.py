@@ -9,7 +9,7 @@ about). A request asks one organisation to answer its agency's checklist
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
@@ -152,20 +152,13 @@ def arrange(
     for user in invited_staff.values():
         meeting.invitees.append(_invitee(meeting, user_id=user.id))
     db.session.add(meeting)
-    authority = db.session.get_one(Authority, case.authority_id)
-    when = date_and_time(starts_at)
-    people = [*invited_staff.values(), *answerers(*organisations)]
-    for person in {user.id: user for user in people}.values():
-        notify.queue_email(
-            "meeting_invitation",
-            person.email,
-            related_user_id=person.id,
-            full_name=person.full_name,
-            authority=authority.display_name,
-            reference=case.reference,
-            when=when,
-            sign_in_url=notify.absolute_url("auth.sign_in"),
-        )
+    tell(
+        [*invited_staff.values(), *answerers(*organisations)],
+        "meeting_invitation",
+        case.authority_id,
+        case.reference,
+        when=date_and_time(starts_at),
+    )
     audit.about_case(
         AuditKind.MEETING_ARRANGED,
         case,
@@ -177,6 +170,29 @@ def arrange(
         staff=len(invited_staff),
     )
     return meeting
+
+
+def tell(
+    people: Iterable[User],
+    template: str,
+    authority_id: uuid.UUID,
+    reference: str | None,
+    **extra: str,
+) -> None:
+    """E-mail each person (once) that there is something to sign in and read about the
+    case: its reference and the authority's name, never what it is about."""
+    authority = db.session.get_one(Authority, authority_id)
+    for person in {user.id: user for user in people}.values():
+        notify.queue_email(
+            template,
+            person.email,
+            related_user_id=person.id,
+            full_name=person.full_name,
+            authority=authority.display_name,
+            reference=reference,
+            sign_in_url=notify.absolute_url("auth.sign_in"),
+            **extra,
+        )
 
 
 def _invitee(
@@ -249,19 +265,14 @@ def request_information(
         requested_at=utcnow(),
     )
     db.session.add(request)
-    authority = db.session.get_one(Authority, case.authority_id)
-    for person in answering:
-        notify.queue_email(
-            "information_request",
-            person.email,
-            related_user_id=person.id,
-            full_name=person.full_name,
-            authority=authority.display_name,
-            organisation=organisation.name,
-            reference=case.reference,
-            due=date_and_time(due_at),
-            sign_in_url=notify.absolute_url("auth.sign_in"),
-        )
+    tell(
+        answering,
+        "information_request",
+        case.authority_id,
+        case.reference,
+        organisation=organisation.name,
+        due=date_and_time(due_at),
+    )
     audit.about_case(
         AuditKind.INFORMATION_REQUESTED,
         case,
