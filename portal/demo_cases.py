@@ -39,7 +39,7 @@ from portal.models import (
 )
 from portal.vocabulary import Answer, HarmCategory, SourceType, SubjectSector, ThresholdCriterion
 from portal.workdays import uk_date
-from portal.workflow import DEADLINE_RULES, TRANSITIONS
+from portal.workflow import TRANSITIONS, start_deadline
 
 S = CaseStatus
 FIRST_NAMES = [
@@ -346,18 +346,7 @@ def _add_history(
             if kind in open_deadlines:
                 open_deadlines.pop(kind).met_at = when
         for kind in transition.starts:
-            rule = DEADLINE_RULES[kind]
-            starts_at = received if rule.from_receipt else when
-            deadline = Deadline(
-                id=uuid.uuid4(),
-                case_id=case.id,
-                authority_id=case.authority_id,
-                kind=kind,
-                starts_at=starts_at,
-                due_at=rule.timescale.due(starts_at),
-            )
-            open_deadlines[kind] = deadline
-            db.session.add(deadline)
+            open_deadlines[kind] = start_deadline(case, kind, when)
         event = CaseEvent(
             id=uuid.uuid4(),
             case_id=case.id,
