@@ -255,3 +255,14 @@ class MinutesForm(Form):
     )
     save = submit_field("Save the minutes")
     send = submit_field("Save and send the minutes")
+
+
+class QuestionForm(Form):
+    agency = radio_field(
+        "Which checklist?", choices_of(Agency), required="Select the checklist to add it to"
+    )
+    text = text_field(
+        "Question", required="Enter the question", max_length=300, thing="The question"
+    )
+    hint = long_text_field("Help for whoever answers (optional)", max_length=500, thing="The help")
+    add_question = submit_field("Add the question")

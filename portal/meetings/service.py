@@ -287,17 +287,73 @@ def request_information(
 
 
 def checklist(request: InformationRequest) -> list[Question]:
-    """The request's questions: its agency's, then its authority's own."""
-    return questions(request.agency, added_questions(request.authority_id, request.agency))
+    """The request's questions: its agency's, then its authority's own (those removed
+    since stay where this request has an answer to them)."""
+    answered = set((request.answers or {}).keys())
+    added = [
+        question
+        for question, retired in _added(request.authority_id, request.agency)
+        if not retired or question.key in answered
+    ]
+    return questions(request.agency, added)
 
 
 def added_questions(authority_id: uuid.UUID, agency: Agency) -> list[Question]:
+    """The authority's own questions asked now."""
+    return [q for q, retired in _added(authority_id, agency) if not retired]
+
+
+def _added(authority_id: uuid.UUID, agency: Agency) -> list[tuple[Question, bool]]:
     rows = db.session.scalars(
         select(ChecklistQuestion)
         .where(ChecklistQuestion.authority_id == authority_id, ChecklistQuestion.agency == agency)
         .order_by(ChecklistQuestion.created_at)
     )
-    return [Question(f"added_{row.id.hex}", row.text, row.hint) for row in rows]
+    return [
+        (Question(f"added_{row.id.hex}", row.text, row.hint), bool(row.retired_at)) for row in rows
+    ]
+
+
+def add_question(
+    authority: Authority,
+    actor: User,
+    agency: Agency,
+    text: str,
+    hint: str,
+    address_hash: str | None,
+) -> ChecklistQuestion:
+    question = ChecklistQuestion(
+        id=uuid.uuid4(),
+        authority_id=authority.id,
+        agency=agency,
+        text=text.strip(),
+        hint=hint.strip(),
+        created_at=utcnow(),
+    )
+    db.session.add(question)
+    audit.record(
+        AuditKind.CHECKLIST_CHANGED,
+        actor_id=actor.id,
+        authority_id=authority.id,
+        address_hash=address_hash,
+        added=str(question.id),
+        agency=agency.value,
+    )
+    return question
+
+
+def retire_question(
+    authority: Authority, actor: User, question: ChecklistQuestion, address_hash: str | None
+) -> None:
+    question.retired_at = utcnow()
+    audit.record(
+        AuditKind.CHECKLIST_CHANGED,
+        actor_id=actor.id,
+        authority_id=authority.id,
+        address_hash=address_hash,
+        removed=str(question.id),
+        agency=question.agency.value,
+    )
 
 
 def save_answers(

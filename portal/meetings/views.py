@@ -17,13 +17,14 @@ from portal import access, audit, workflow
 from portal.access import Permission, requires
 from portal.auth.views import address_hash
 from portal.casework import service as case_service
-from portal.checklists import CHECKLISTS, Agency, agency_for
+from portal.checklists import ANYTHING_ELSE, CHECKLISTS, Agency, agency_for
 from portal.extensions import db
 from portal.meetings import after, bp, service
 from portal.meetings.forms import (
     ActionForm,
     ArrangeForm,
     MinutesForm,
+    QuestionForm,
     RecordForm,
     RequestForm,
     answer_form,
@@ -33,6 +34,7 @@ from portal.models import (
     AuditKind,
     Authority,
     Case,
+    ChecklistQuestion,
     Deadline,
     DeadlineKind,
     DelayReason,
@@ -47,6 +49,7 @@ from portal.models import (
 from portal.workdays import end_of_uk_day
 
 WORK = Permission.AUTHORITY_CASES_WORK
+SETTINGS = Permission.AUTHORITY_SETTINGS_MANAGE
 ANSWER = Permission.ORGANISATION_REQUESTS_ANSWER
 
 
@@ -453,6 +456,67 @@ def partner_invitation(
 ) -> ResponseReturnValue:
     found = access.request_or_404(organisation, request_id)
     return _ics(found.meeting, _references([found])[found.case_id])
+
+
+# The authority's own checklist questions (its administrators)
+
+
+@bp.route("/authorities/<uuid:authority_id>/checklists", methods=["GET", "POST"])
+@requires(SETTINGS)
+def checklists(user: User, authority: Authority) -> ResponseReturnValue:
+    form = QuestionForm()
+    if form.validate_on_submit():
+        service.add_question(
+            authority,
+            user,
+            Agency(form.agency.data),
+            form.text.data or "",
+            form.hint.data or "",
+            address_hash(),
+        )
+        db.session.commit()
+        flash("The question has been added. Requests from now on ask it.", "success")
+        return redirect(url_for("meetings.checklists", authority_id=authority.id))
+    added = {
+        agency: db.session.scalars(
+            select(ChecklistQuestion)
+            .where(
+                ChecklistQuestion.authority_id == authority.id,
+                ChecklistQuestion.agency == agency,
+                ChecklistQuestion.retired_at.is_(None),
+            )
+            .order_by(ChecklistQuestion.created_at)
+        ).all()
+        for agency in Agency
+    }
+    return render_template(
+        "meetings/checklists.html",
+        form=form,
+        authority=authority,
+        checklists=CHECKLISTS,
+        added=added,
+        anything_else=ANYTHING_ELSE,
+    )
+
+
+@bp.route("/authorities/<uuid:authority_id>/checklists/<uuid:question_id>/remove", methods=["POST"])
+@requires(SETTINGS)
+def remove_question(
+    user: User, authority: Authority, question_id: uuid.UUID
+) -> ResponseReturnValue:
+    question = db.session.scalars(
+        select(ChecklistQuestion).where(
+            ChecklistQuestion.id == question_id,
+            ChecklistQuestion.authority_id == authority.id,
+            ChecklistQuestion.retired_at.is_(None),
+        )
+    ).first()
+    if question is None:
+        abort(404)
+    service.retire_question(authority, user, question, address_hash())
+    db.session.commit()
+    flash("The question has been removed. Answers already given to it are kept.", "success")
+    return redirect(url_for("meetings.checklists", authority_id=authority.id))
 
 
 # After the meeting (the LADO's team)

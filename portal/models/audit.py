@@ -62,6 +62,7 @@ class AuditKind(StrEnum):
     MEETING_MINUTES_SAVED = "meeting.minutes_saved"
     ACTION_ADDED = "action.added"
     ACTION_CHANGED = "action.changed"
+    CHECKLIST_CHANGED = "checklist.changed"
     INFORMATION_REQUESTED = "request.sent"
     REQUEST_VIEWED = "request.viewed"
     REQUEST_SAVED = "request.saved"

@@ -188,3 +188,5 @@ class ChecklistQuestion(Base):
     text: Mapped[str] = mapped_column(String(300))
     hint: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[CreatedAt]
+    # Removed from the checklist for requests to come; answers already given to it stay.
+    retired_at: Mapped[datetime | None]

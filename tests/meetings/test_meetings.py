@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.models import (
     Case,
     CaseStatus,
+    ChecklistQuestion,
     Deadline,
     DeadlineKind,
     DelayReason,
@@ -560,3 +561,67 @@ def test_a_meeting_to_come_cannot_be_recorded_yet(
     assert "The meeting has not started yet" in _text(early)
     assert lado.post_form(f"{meeting_url}/send/actions").status_code == 302
     assert "Record the meeting as held first" in _text(lado.get(meeting_url))
+
+
+def test_an_authority_adds_its_own_question_and_removing_it_keeps_the_answers(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, agencies: Agencies
+) -> None:
+    admin = signed_in_as(
+        app, make_account(app, Role.AUTHORITY_ADMIN, authority_id=place.authority_id)
+    )
+    page_url = f"/authorities/{place.authority_id}/checklists"
+    assert "PNC check" in _text(admin.get(page_url))
+    for data, message in (
+        ({"agency": "", "text": "Firearms licence?"}, "Select the checklist to add it to"),
+        ({"agency": "police", "text": ""}, "Enter the question"),
+        ({"agency": "police", "text": "x" * 301}, "The question must be 300 characters or fewer"),
+    ):
+        wrong = admin.submit(page_url, data)
+        assert wrong.status_code == 200
+        assert message in _text(wrong)
+    assert "Firearms licence?" in _text(
+        admin.submit(page_url, {"agency": "", "text": "Firearms licence?"})
+    )
+    question = "Does the person hold a firearms licence?"
+    added = admin.submit(page_url, {"agency": "police", "text": question})
+    assert added.status_code == 302
+    assert lado.get(page_url).status_code == 403  # the settings are the administrators'
+
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    _ask(lado, meeting_url, agencies.police_id, "police")
+    requests_url = f"/organisations/{agencies.police_id}/requests"
+    request_url = f"{requests_url}/{_request_id(app, agencies.police_id)}"
+    police = signed_in_as(app, agencies.officer)
+    form = _text(police.get(request_url))
+    assert form.index(question) < form.index("Anything else")
+    with app.app_context():
+        key = f"added_{db.session.scalars(select(ChecklistQuestion.id)).one().hex}"
+    police.submit(request_url, {key: "Yes, a shotgun certificate", "send": "Send"})
+    assert "Yes, a shotgun certificate" in _text(lado.get(meeting_url))
+
+    with app.app_context():
+        question_id = db.session.scalars(select(ChecklistQuestion.id)).one()
+    admin.get(page_url)
+    removed = admin.post_form(f"{page_url}/{question_id}/remove")
+    assert removed.status_code == 302
+    assert "(yours)" not in _text(admin.get(page_url))
+    # Answers given stay where they were given; requests from now on do not ask it.
+    assert "Yes, a shotgun certificate" in _text(lado.get(meeting_url))
+    assert "Yes, a shotgun certificate" in _text(police.get(request_url))
+    second = _meeting_url(lado, _referral(app, place, dsl, lado), place)
+    _ask(lado, second, agencies.police_id, "police")
+    with app.app_context():
+        newest = db.session.scalars(
+            select(InformationRequest.id).order_by(InformationRequest.requested_at.desc())
+        ).first()
+    assert question not in _text(police.get(f"{requests_url}/{newest}"))
+    # Another authority's administrator: not found.
+    elsewhere = make_authority(app, code="OTH")
+    stranger = signed_in_as(app, make_account(app, Role.AUTHORITY_ADMIN, authority_id=elsewhere))
+    assert stranger.get(page_url).status_code == 404
+    stranger.get(f"/authorities/{elsewhere}/checklists")
+    assert (
+        stranger.post_form(f"/authorities/{elsewhere}/checklists/{question_id}/remove").status_code
+        == 404
+    )
