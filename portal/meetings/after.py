@@ -20,6 +20,7 @@ from portal.meetings.service import MeetingProblemError, answerers, tell
 from portal.models import (
     ActionStatus,
     AuditKind,
+    Authority,
     Case,
     CaseStatus,
     DeadlineKind,
@@ -181,3 +182,39 @@ def invitees(meeting: Meeting) -> list[User]:
     staff = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
     people = {user.id: user for user in (*staff, *answerers(*organisations))}
     return list(people.values())
+
+
+CHASE_EVERY = timedelta(days=14)
+
+
+def chase_on(action: MeetingAction) -> date:
+    """When an open action is next to be chased: on its due date, then a fortnight after
+    each chase."""
+    if action.chased_at is None:
+        return action.due_on
+    return max(action.due_on, (action.chased_at + CHASE_EVERY).date())
+
+
+def record_chase(
+    case_id: uuid.UUID, action: MeetingAction, actor: User, address_hash: str | None
+) -> None:
+    action.chased_at = utcnow()
+    audit.record(
+        AuditKind.ACTION_CHASED,
+        actor_id=actor.id,
+        authority_id=action.authority_id,
+        case_id=case_id,
+        address_hash=address_hash,
+        action_id=str(action.id),
+    )
+
+
+def outstanding(authority: Authority) -> list[MeetingAction]:
+    """The authority's open actions, soonest to chase first."""
+    found = db.session.scalars(
+        select(MeetingAction).where(
+            MeetingAction.authority_id == authority.id,
+            MeetingAction.status == ActionStatus.OPEN,
+        )
+    ).all()
+    return sorted(found, key=lambda action: (chase_on(action), action.created_at))

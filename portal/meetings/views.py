@@ -46,7 +46,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.workdays import end_of_uk_day
+from portal.workdays import end_of_uk_day, uk_date
 
 WORK = Permission.AUTHORITY_CASES_WORK
 SETTINGS = Permission.AUTHORITY_SETTINGS_MANAGE
@@ -636,6 +636,67 @@ def action_state(
 ) -> ResponseReturnValue:
     case = access.case_or_404(authority, case_id)
     meeting = access.meeting_or_404(case, meeting_id)
+    action = _action_or_404(meeting, action_id)
+    after.close_action(case, action, user, ActionStatus(state), address_hash())
+    db.session.commit()
+    return redirect(_meeting_url(authority, meeting) + "#actions")
+
+
+@bp.route("/authorities/<uuid:authority_id>/actions")
+@requires(WORK)
+def outstanding(user: User, authority: Authority) -> ResponseReturnValue:
+    """Every open action of the authority's meetings, soonest to chase first."""
+    found = after.outstanding(authority)
+    meetings = {
+        m.id: m
+        for m in db.session.scalars(
+            select(Meeting).where(
+                Meeting.authority_id == authority.id,
+                Meeting.id.in_({a.meeting_id for a in found}),
+            )
+        )
+    }
+    people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    audit.record(
+        AuditKind.ACTIONS_LISTED,
+        actor_id=user.id,
+        authority_id=authority.id,
+        address_hash=address_hash(),
+        shown=len(found),
+    )
+    page = render_template(
+        "meetings/outstanding.html",
+        authority=authority,
+        actions=found,
+        meetings=meetings,
+        references=_references(list(meetings.values())),
+        owners=_owner_names(found, people),
+        chase_on=after.chase_on,
+        today=uk_date(utcnow()),
+    )
+    db.session.commit()
+    return page
+
+
+@bp.route(f"{MEETING_URL}/actions/<uuid:action_id>/chased", methods=["POST"])
+@requires(WORK)
+def chased(
+    user: User,
+    authority: Authority,
+    case_id: uuid.UUID,
+    meeting_id: uuid.UUID,
+    action_id: uuid.UUID,
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    meeting = access.meeting_or_404(case, meeting_id)
+    action = _action_or_404(meeting, action_id)
+    after.record_chase(case.id, action, user, address_hash())
+    db.session.commit()
+    flash("The chase has been recorded. The next is due in a fortnight.", "success")
+    return redirect(url_for("meetings.outstanding", authority_id=authority.id))
+
+
+def _action_or_404(meeting: Meeting, action_id: uuid.UUID) -> MeetingAction:
     action = db.session.scalars(
         select(MeetingAction).where(
             MeetingAction.id == action_id, MeetingAction.meeting_id == meeting.id
@@ -643,9 +704,7 @@ def action_state(
     ).first()
     if action is None:
         abort(404)
-    after.close_action(case, action, user, ActionStatus(state), address_hash())
-    db.session.commit()
-    return redirect(_meeting_url(authority, meeting) + "#actions")
+    return action
 
 
 @bp.route(f"{MEETING_URL}/send/<any(actions, minutes):what>", methods=["POST"])

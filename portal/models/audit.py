@@ -62,6 +62,8 @@ class AuditKind(StrEnum):
     MEETING_MINUTES_SAVED = "meeting.minutes_saved"
     ACTION_ADDED = "action.added"
     ACTION_CHANGED = "action.changed"
+    ACTION_CHASED = "action.chased"
+    ACTIONS_LISTED = "action.listed"
     CHECKLIST_CHANGED = "checklist.changed"
     INFORMATION_REQUESTED = "request.sent"
     REQUEST_VIEWED = "request.viewed"

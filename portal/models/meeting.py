@@ -129,6 +129,8 @@ class MeetingAction(Base):
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[CreatedAt]
     closed_at: Mapped[datetime | None]
+    # When the LADO's team last chased it: outstanding actions are chased fortnightly.
+    chased_at: Mapped[datetime | None]
 
 
 class InformationRequest(Base):

@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.formatting import long_date
 from portal.models import (
     Case,
     CaseStatus,
@@ -25,6 +26,7 @@ from portal.models import (
     DelayReason,
     InformationRequest,
     Meeting,
+    MeetingAction,
     OutboxMessage,
     Role,
     utcnow,
@@ -625,3 +627,39 @@ def test_an_authority_adds_its_own_question_and_removing_it_keeps_the_answers(
         stranger.post_form(f"/authorities/{elsewhere}/checklists/{question_id}/remove").status_code
         == 404
     )
+
+
+def test_outstanding_actions_are_listed_to_chase_and_leave_when_done(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    meeting_url = _held_yesterday(app, place, dsl, lado)
+    lado.submit(f"{meeting_url}/record", {"attendance": "LADO", "decisions": "Two actions"})
+    today = uk_date(utcnow())
+    for text, due in (("Send the rota", today), ("Confirm the suspension", today + timedelta(7))):
+        added = lado.submit(
+            f"{meeting_url}/actions",
+            {"text": text, "owner": f"organisation:{place.school_id}", "due_on": _parts(due)},
+        )
+        assert added.status_code == 302, _text(added)
+    listing_url = f"/authorities/{place.authority_id}/actions"
+    listing = _text(lado.get(listing_url))
+    assert listing.index("Send the rota") < listing.index("Confirm the suspension")
+    assert listing.count("Chase now") == 1
+    with app.app_context():
+        rota = db.session.scalars(select(MeetingAction)).all()
+        rota_id = next(a.id for a in rota if a.text == "Send the rota")
+    chased = lado.post_form(f"{meeting_url}/actions/{rota_id}/chased")
+    assert chased.status_code == 302
+    listing = _text(lado.get(listing_url))
+    assert "Chase now" not in listing
+    assert f"Last chased {long_date(today)}" in listing
+    assert long_date(today + timedelta(days=14)) in listing  # a fortnight on
+    lado.get(meeting_url)
+    assert lado.post_form(f"{meeting_url}/actions/{rota_id}/done").status_code == 302
+    assert "Send the rota" not in _text(lado.get(listing_url))
+    # Another authority's LADO neither lists nor chases them.
+    elsewhere = make_authority(app, code="FAR")
+    stranger = signed_in_as(app, make_account(app, Role.LADO, authority_id=elsewhere))
+    assert "Confirm the suspension" not in _text(stranger.get(f"/authorities/{elsewhere}/actions"))
+    theirs = meeting_url.replace(str(place.authority_id), str(elsewhere))
+    assert stranger.post_form(f"{theirs}/actions/{rota_id}/chased").status_code == 404
