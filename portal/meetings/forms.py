@@ -8,8 +8,8 @@ import datetime
 import re
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovSelect
-from wtforms import Field
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect
+from wtforms import Field, FileField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
 
@@ -182,6 +182,12 @@ def answer_form(questions: list[Question], **kwargs: Any) -> Any:
     """A form with a text area for each question of the checklist, in its order."""
 
     class AnswerForm(Form):
+        file = FileField(
+            "Add a document or photo (optional)",
+            widget=GovFileInput(),
+            description="PDF, Word (DOCX), Excel (XLSX), JPG or PNG, smaller than 20MB",
+        )
+        upload = submit_field("Upload file")
         save = submit_field("Save as draft")
         send = submit_field("Send to the LADO")
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import IO
 
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
-from portal import access, audit, notify
+from portal import access, audit, files, notify
 from portal.checklists import Agency, Question, questions
+from portal.crypto.keys import KeyOwner
 from portal.extensions import db
 from portal.formatting import date_and_time, long_date
 from portal.models import (
@@ -33,9 +35,12 @@ from portal.models import (
     MeetingInvitee,
     MeetingKind,
     Organisation,
+    RequestAttachment,
+    StoredFile,
     User,
     utcnow,
 )
+from portal.referrals import uploads
 from portal.workdays import end_of_uk_day, is_working_day, uk_date, working_day_before
 
 # Meetings are arranged once a contact is a referral, until its outcome.
@@ -382,6 +387,94 @@ def save_answers(
         address_hash=address_hash,
         request_id=str(request.id),
         late=request.late,
+    )
+
+
+MAX_REQUEST_FILES = 10
+
+
+def files_of(request: InformationRequest) -> list[RequestAttachment]:
+    return list(
+        db.session.scalars(
+            select(RequestAttachment)
+            .where(RequestAttachment.request_id == request.id)
+            .order_by(RequestAttachment.uploaded_at)
+        )
+    )
+
+
+def attach(
+    request: InformationRequest,
+    actor: User,
+    stream: IO[bytes],
+    filename: str | None,
+    address_hash: str | None,
+) -> RequestAttachment:
+    """A file sent with the answers; UploadRefusedError says why one is refused."""
+    if len(files_of(request)) >= MAX_REQUEST_FILES:
+        raise uploads.UploadRefusedError(
+            f"You can send up to {MAX_REQUEST_FILES} files. Remove one to add another"
+        )
+    stored = uploads.store_checked(
+        KeyOwner.case(request.case_id, request.authority_id), stream, filename
+    )
+    attachment = RequestAttachment(
+        id=uuid.uuid4(),
+        request_id=request.id,
+        case_id=request.case_id,
+        authority_id=request.authority_id,
+        file_id=stored.file.id,
+        media_type=stored.media_type,
+        size=stored.file.size,
+        uploaded_by_id=actor.id,
+    )
+    attachment.filename = stored.filename
+    db.session.add(attachment)
+    _file_audit(AuditKind.REQUEST_FILE_ADDED, request, actor, attachment, address_hash)
+    return attachment
+
+
+def detach(
+    request: InformationRequest,
+    actor: User,
+    attachment: RequestAttachment,
+    address_hash: str | None,
+) -> None:
+    stored = db.session.get(StoredFile, attachment.file_id)
+    db.session.delete(attachment)
+    db.session.flush()
+    if stored is not None:
+        files.delete_file(stored)
+    _file_audit(AuditKind.REQUEST_FILE_REMOVED, request, actor, attachment, address_hash)
+
+
+def open_file(
+    request: InformationRequest,
+    actor: User,
+    attachment: RequestAttachment,
+    address_hash: str | None,
+) -> IO[bytes]:
+    opened = files.open_verified(db.session.get_one(StoredFile, attachment.file_id))
+    _file_audit(AuditKind.REQUEST_FILE_DOWNLOADED, request, actor, attachment, address_hash)
+    return opened
+
+
+def _file_audit(
+    kind: AuditKind,
+    request: InformationRequest,
+    actor: User,
+    attachment: RequestAttachment,
+    address_hash: str | None,
+) -> None:
+    audit.record(
+        kind,
+        actor_id=actor.id,
+        authority_id=request.authority_id,
+        organisation_id=request.organisation_id,
+        case_id=request.case_id,
+        address_hash=address_hash,
+        request_id=str(request.id),
+        attachment=str(attachment.id),
     )
 
 

@@ -7,8 +7,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -19,6 +29,7 @@ from portal.auth.views import address_hash
 from portal.casework import service as case_service
 from portal.checklists import ANYTHING_ELSE, CHECKLISTS, Agency, agency_for
 from portal.extensions import db
+from portal.files import FileTooLargeError
 from portal.meetings import after, bp, service
 from portal.meetings.forms import (
     ActionForm,
@@ -43,12 +54,15 @@ from portal.models import (
     MeetingAction,
     MeetingKind,
     Organisation,
+    RequestAttachment,
     User,
     utcnow,
 )
+from portal.referrals import uploads
 from portal.workdays import end_of_uk_day, uk_date
 
 WORK = Permission.AUTHORITY_CASES_WORK
+MEETING_URL = "/authorities/<uuid:authority_id>/cases/<uuid:case_id>/meetings/<uuid:meeting_id>"
 SETTINGS = Permission.AUTHORITY_SETTINGS_MANAGE
 ANSWER = Permission.ORGANISATION_REQUESTS_ANSWER
 
@@ -208,6 +222,7 @@ def _meeting(
         organisations=organisations,
         people=people,
         actions=meeting_actions,
+        files={r.id: service.files_of(r) for r in requests if r.submitted_at},
         owners=_owner_names(meeting_actions, people),
         clocks=clocks,
         rules=workflow.DEADLINE_RULES,
@@ -359,17 +374,23 @@ def answer(user: User, organisation: Organisation, request_id: uuid.UUID) -> Res
     sent = found.submitted_at is not None
     form = answer_form(questions, data=found.answers or {} if request.method == "GET" else None)
     if not sent and form.validate_on_submit():
-        send = bool(form.send.data)
         answers = {q.key: getattr(form, q.key).data or "" for q in questions}
+        refused = _attach_chosen_file(form, found, user)
+        # A refused file stops a send, never the answers typed: they are kept as a draft.
+        send = bool(form.send.data) and refused is None
         service.save_answers(found, user, answers, send=send, address_hash=address_hash())
         db.session.commit()
-        if send:
-            flash("Your answers have been sent to the LADO.", "success")
-        else:
-            flash("Your answers have been saved. They have not been sent yet.", "success")
-        return redirect(
-            url_for("meetings.answer", organisation_id=organisation.id, request_id=found.id)
-        )
+        if refused is None:
+            if send:
+                flash("Your answers have been sent to the LADO.", "success")
+            elif form.upload.data:
+                flash("The file has been added. Your answers have been saved too.", "success")
+            else:
+                flash("Your answers have been saved. They have not been sent yet.", "success")
+            return redirect(
+                url_for("meetings.answer", organisation_id=organisation.id, request_id=found.id)
+            )
+        form.file.errors = [refused]
     if request.method == "GET":
         audit.record(
             AuditKind.REQUEST_VIEWED,
@@ -391,8 +412,95 @@ def answer(user: User, organisation: Organisation, request_id: uuid.UUID) -> Res
         questions=questions,
         checklist=CHECKLISTS[found.agency],
         sent=sent,
+        files=service.files_of(found),
         now=utcnow(),
         authority=db.session.get_one(Authority, found.authority_id),
+    )
+
+
+def _attach_chosen_file(form: Any, found: InformationRequest, user: User) -> str | None:
+    """Store the file chosen with the answers, if any: why it was refused, or None."""
+    chosen = form.file.data
+    if not chosen or not getattr(chosen, "filename", ""):
+        return uploads.NONE_CHOSEN if form.upload.data else None
+    try:
+        service.attach(found, user, chosen.stream, chosen.filename, address_hash())
+    except uploads.UploadRefusedError as refused:
+        return str(refused)
+    except FileTooLargeError:
+        return uploads.TOO_LARGE
+    return None
+
+
+@bp.route("/organisations/<uuid:organisation_id>/requests/<uuid:request_id>/files/<uuid:file_id>")
+@requires(ANSWER)
+def partner_file(
+    user: User, organisation: Organisation, request_id: uuid.UUID, file_id: uuid.UUID
+) -> ResponseReturnValue:
+    return _download(access.request_or_404(organisation, request_id), file_id, user)
+
+
+@bp.route(
+    "/organisations/<uuid:organisation_id>/requests/<uuid:request_id>/files/<uuid:file_id>/remove",
+    methods=["POST"],
+)
+@requires(ANSWER)
+def partner_file_remove(
+    user: User, organisation: Organisation, request_id: uuid.UUID, file_id: uuid.UUID
+) -> ResponseReturnValue:
+    found = access.request_or_404(organisation, request_id)
+    attachment = _file_or_404(found, file_id)
+    if found.submitted_at is not None:
+        abort(404)  # sent: what was sent stays as it was
+    service.detach(found, user, attachment, address_hash())
+    db.session.commit()
+    flash(f"{attachment.filename} has been removed.", "success")
+    return redirect(
+        url_for("meetings.answer", organisation_id=organisation.id, request_id=found.id)
+    )
+
+
+@bp.route(f"{MEETING_URL}/requests/<uuid:request_id>/files/<uuid:file_id>")
+@requires(WORK)
+def staff_file(
+    user: User,
+    authority: Authority,
+    case_id: uuid.UUID,
+    meeting_id: uuid.UUID,
+    request_id: uuid.UUID,
+    file_id: uuid.UUID,
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    meeting = access.meeting_or_404(case, meeting_id)
+    found = db.session.scalars(
+        select(InformationRequest).where(
+            InformationRequest.id == request_id,
+            InformationRequest.meeting_id == meeting.id,
+            InformationRequest.submitted_at.is_not(None),  # a draft is the agency's own
+        )
+    ).first()
+    if found is None:
+        abort(404)
+    return _download(found, file_id, user)
+
+
+def _file_or_404(found: InformationRequest, file_id: uuid.UUID) -> RequestAttachment:
+    attachment = next((f for f in service.files_of(found) if f.id == file_id), None)
+    if attachment is None:
+        abort(404)
+    return attachment
+
+
+def _download(found: InformationRequest, file_id: uuid.UUID, user: User) -> ResponseReturnValue:
+    attachment = _file_or_404(found, file_id)
+    opened = service.open_file(found, user, attachment, address_hash())
+    db.session.commit()
+    return send_file(
+        opened,
+        mimetype=attachment.media_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+        max_age=0,
     )
 
 
@@ -520,8 +628,6 @@ def remove_question(
 
 
 # After the meeting (the LADO's team)
-
-MEETING_URL = "/authorities/<uuid:authority_id>/cases/<uuid:case_id>/meetings/<uuid:meeting_id>"
 
 
 def _owners(authority: Authority, meeting: Meeting) -> dict[str, Organisation | User]:

@@ -27,6 +27,7 @@ from portal.models.meeting import (
     MeetingAction,
     MeetingInvitee,
     MeetingKind,
+    RequestAttachment,
     RequestReminder,
 )
 from portal.models.organisation import Organisation, OrganisationAuthority
@@ -85,6 +86,7 @@ __all__ = [
     "PasswordReset",
     "RecoveryCode",
     "ReferenceCounter",
+    "RequestAttachment",
     "RequestReminder",
     "Role",
     "SignInAttempt",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.checklists import Agency
@@ -163,6 +163,26 @@ class InformationRequest(Base):
     late: Mapped[bool] = mapped_column(default=False)
 
     meeting: Mapped[Meeting] = relationship()
+
+
+class RequestAttachment(Base):
+    """A file an agency sends with its answers: sealed, as the answers are, under the
+    case's key; its name too."""
+
+    __tablename__ = "request_attachments"
+    __encryption_owner__ = CASE_OWNER
+    __table_args__ = (Index("ix_request_attachments_request", "request_id"),)
+
+    id: Mapped[UUIDPrimaryKey]
+    request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("information_requests.id"))
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stored_files.id"))
+    filename = encrypted(TEXT, nullable=False, max_length=255)
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    uploaded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RequestReminder(Base):

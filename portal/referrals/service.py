@@ -9,7 +9,7 @@ same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import IO, Any
@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from portal import audit, files, keystore, notify, workflow
 from portal.crypto.keys import KeyOwner
-from portal.crypto.stream import CHUNK_SIZE
 from portal.extensions import db
 from portal.formatting import long_date
 from portal.models import (
@@ -257,17 +256,15 @@ def add_attachment(
     UploadRefusedError says why a file is refused; nothing of it is kept then."""
     if len(case.attachments) >= uploads.MAX_FILES:
         raise uploads.UploadRefusedError(uploads.TOO_MANY)
-    size = uploads.size_of(stream)
-    kind = uploads.check(stream, size)
-    stored = files.store(owner_of(case), _chunks(stream))
+    stored = uploads.store_checked(owner_of(case), stream, filename)
     attachment = CaseAttachment(
         id=uuid.uuid4(),
         case_id=case.id,  # now, not at flush: sealing the name needs the case's key
         authority_id=case.authority_id,
-        file_id=stored.id,
-        filename=uploads.clean_name(filename, kind),
-        media_type=kind.media_type,
-        size=stored.size,
+        file_id=stored.file.id,
+        filename=stored.filename,
+        media_type=stored.media_type,
+        size=stored.file.size,
         uploaded_by_id=user.id,
     )
     case.attachments.append(attachment)
@@ -276,11 +273,6 @@ def add_attachment(
     _audit(AuditKind.ATTACHMENT_ADDED, user, case, address_hash, attachment=attachment.id)
     db.session.commit()
     return attachment
-
-
-def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
-    while chunk := stream.read(CHUNK_SIZE):
-        yield chunk
 
 
 def attachment_of(case: Case, attachment_id: uuid.UUID) -> CaseAttachment | None:

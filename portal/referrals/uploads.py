@@ -7,12 +7,17 @@ from __future__ import annotations
 import os
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
 import filetype
 
+from portal import files
+from portal.crypto.keys import KeyOwner
+from portal.crypto.stream import CHUNK_SIZE
 from portal.files import MAX_FILE_BYTES
+from portal.models import StoredFile
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,23 @@ def clean_name(filename: str | None, kind: Kind) -> str:
     stem = name.rsplit(".", 1)[0] if "." in name else name
     stem = stem[: NAME_MAX_LENGTH - len(kind.extension) - 1].strip() or "file"
     return f"{stem}.{kind.extension}"
+
+
+@dataclass(frozen=True)
+class Stored:
+    file: StoredFile
+    filename: str
+    media_type: str
+
+
+def store_checked(owner: KeyOwner, stream: IO[bytes], filename: str | None) -> Stored:
+    """Check the file by its content, then store it sealed under the owner's key.
+    UploadRefusedError says why a file is refused; nothing of it is kept then."""
+    kind = check(stream, size_of(stream))
+    stored = files.store(owner, _chunks(stream))
+    return Stored(stored, clean_name(filename, kind), kind.media_type)
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK_SIZE):
+        yield chunk

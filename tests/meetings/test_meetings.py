@@ -6,6 +6,7 @@ real database and encryption."""
 from __future__ import annotations
 
 import html
+import io
 import re
 import uuid
 from datetime import timedelta
@@ -37,7 +38,7 @@ from tests.client import PortalClient
 from tests.factories import make_account, make_authority, make_organisation
 from tests.meetings.conftest import Agencies
 from tests.referrals.conftest import Place, signed_in_as
-from tests.referrals.journey import SUBJECT
+from tests.referrals.journey import PDF, SUBJECT
 
 PLACE_CANARY = "Room 4, Civic Centre, Canaryton"
 
@@ -663,3 +664,63 @@ def test_outstanding_actions_are_listed_to_chase_and_leave_when_done(
     assert "Confirm the suspension" not in _text(stranger.get(f"/authorities/{elsewhere}/actions"))
     theirs = meeting_url.replace(str(place.authority_id), str(elsewhere))
     assert stranger.post_form(f"{theirs}/actions/{rota_id}/chased").status_code == 404
+
+
+def test_an_agency_sends_files_with_its_answers_and_a_refused_file_loses_nothing(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, agencies: Agencies
+) -> None:
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    _ask(lado, meeting_url, agencies.police_id, "police")
+    request_id = _request_id(app, agencies.police_id)
+    request_url = f"/organisations/{agencies.police_id}/requests/{request_id}"
+    police = signed_in_as(app, agencies.officer)
+    police.get(request_url)
+
+    def post(data: dict[str, Any], content: bytes | None = None, name: str = "") -> Any:
+        payload: dict[str, Any] = {"csrf_token": police.csrf_token, **data}
+        if content is not None:
+            payload["file"] = (io.BytesIO(content), name)
+        return police.post(request_url, data=payload, content_type="multipart/form-data")
+
+    nothing = post({"pnc": "Known", "upload": "Upload file"})
+    assert "Select a file" in _text(nothing)
+    fake = post({"pnc": "Known to police", "send": "Send"}, b"not a pdf at all", "report.pdf")
+    assert fake.status_code == 200
+    page = _text(fake)
+    assert "The selected file must be a PDF, Word document, Excel spreadsheet, JPG or PNG" in page
+    assert "Known to police" in page  # what was typed is still there
+    with app.app_context():
+        assert db.session.get_one(InformationRequest, request_id).submitted_at is None
+    added = post({"pnc": "Known to police", "upload": "Upload file"}, PDF, "custody record.pdf")
+    assert added.status_code == 302
+    page = _text(police.get(request_url))
+    assert "custody record.pdf" in page
+    assert "Known to police" in page  # kept as a draft with the upload
+    file_id = re.search(rf"{request_url}/files/([0-9a-f-]{{36}})", page)
+    assert file_id
+    download = police.get(f"{request_url}/files/{file_id.group(1)}")
+    assert download.get_data() == PDF
+    assert "attachment" in download.headers["Content-Disposition"]
+    spare = post({"pnc": "Known to police", "upload": "Upload file"}, PDF, "spare.pdf")
+    assert spare.status_code == 302
+    spare_id = re.search(
+        rf"{request_url}/files/([0-9a-f-]{{36}})\">spare", _text(police.get(request_url))
+    )
+    assert spare_id
+    assert police.post_form(f"{request_url}/files/{spare_id.group(1)}/remove").status_code == 302
+    assert "spare.pdf has been removed" in (after_removal := _text(police.get(request_url)))
+    assert ">spare.pdf</a>" not in after_removal
+    staff_url = f"{meeting_url}/requests/{request_id}/files/{file_id.group(1)}"
+    assert lado.get(staff_url).status_code == 404  # a draft's file is the agency's own
+    assert post({"pnc": "Known to police", "send": "Send"}).status_code == 302
+    assert "custody record.pdf" in _text(lado.get(meeting_url))
+    assert lado.get(staff_url).get_data() == PDF
+    # Sent: it stays as it was; another organisation cannot reach it.
+    police.get(request_url)
+    assert police.post_form(f"{request_url}/files/{file_id.group(1)}/remove").status_code == 404
+    other = signed_in_as(app, place.other_dsl)
+    theirs = (
+        f"/organisations/{place.other_school_id}/requests/{request_id}/files/{file_id.group(1)}"
+    )
+    assert other.get(theirs).status_code == 404
