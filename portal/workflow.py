@@ -214,6 +214,10 @@ DEADLINE_RULES: dict[DeadlineKind, DeadlineRule] = {
     DeadlineKind.MINUTES: DeadlineRule(
         Timescale(10, Unit.WORKING_DAYS), False, "Send the meeting's minutes", True
     ),
+    # 3 months from receipt, then 3 months from each summary (a note marked as one).
+    DeadlineKind.PROGRESS_SUMMARY: DeadlineRule(
+        Timescale(3, Unit.MONTHS), True, "Progress summary"
+    ),
 }
 
 
@@ -294,7 +298,7 @@ TRANSITIONS: dict[str, Transition] = {
             "accept_referral",
             "Accept as a referral",
             S.REFERRAL,
-            starts=(DeadlineKind.ALLEGATIONS_MEETING,),
+            starts=(DeadlineKind.ALLEGATIONS_MEETING, DeadlineKind.PROGRESS_SUMMARY),
             may_start=(DeadlineKind.STRATEGY_DISCUSSION,),
         ),
         Transition(
@@ -354,7 +358,11 @@ TRANSITIONS: dict[str, Transition] = {
             S.OUTCOME,
             DECIDE,
             rationale=True,
-            meets=(DeadlineKind.REVIEW_MEETING, DeadlineKind.AGENCY_REVIEW),
+            meets=(
+                DeadlineKind.REVIEW_MEETING,
+                DeadlineKind.AGENCY_REVIEW,
+                DeadlineKind.PROGRESS_SUMMARY,
+            ),
             detail_keys=frozenset({"outcome"}),
         ),
         Transition(
@@ -531,10 +539,13 @@ def _start_deadlines(case: Case, kinds: Iterable[DeadlineKind], now: datetime) -
         start_deadline(case, kind, now)
 
 
-def start_deadline(case: Case, kind: DeadlineKind, now: datetime) -> Deadline:
-    """A time-scale starts: from the contact's receipt, or from now."""
+def start_deadline(
+    case: Case, kind: DeadlineKind, now: datetime, *, from_now: bool = False
+) -> Deadline:
+    """A time-scale starts: from the contact's receipt (for those that run from it,
+    unless ``from_now``: a repeating one), or from now."""
     rule = DEADLINE_RULES[kind]
-    starts_at = (case.received_at or now) if rule.from_receipt else now
+    starts_at = (case.received_at or now) if rule.from_receipt and not from_now else now
     timescale = rule.timescale
     if rule.authority_sets_days:
         timescale = rule.timescale_in(db.session.get_one(Authority, case.authority_id))

@@ -253,6 +253,9 @@ def test_deadlines_follow_the_events(app: Flask, place: Place) -> None:
     assert deadlines[DeadlineKind.ALLEGATIONS_MEETING].due_at == Timescale(
         5, Unit.WORKING_DAYS
     ).due(received)
+    assert deadlines[DeadlineKind.PROGRESS_SUMMARY].due_at == Timescale(3, Unit.MONTHS).due(
+        received
+    )
     assert _carries_its_soonest_deadline(app, case_id) == DeadlineKind.STRATEGY_DISCUSSION
     later = now + timedelta(days=1)
     _move(app, case_id, "hold_strategy_discussion", place.support, now=later)
@@ -267,6 +270,17 @@ def test_deadlines_follow_the_events(app: Flask, place: Place) -> None:
     assert deadlines[DeadlineKind.REVIEW_MEETING].met_at == later
     assert deadlines[DeadlineKind.AGENCY_REVIEW].due_at == Timescale(4, Unit.WEEKS).due(later)
     assert _carries_its_soonest_deadline(app, case_id) == DeadlineKind.AGENCY_REVIEW
+    _move(
+        app,
+        case_id,
+        "record_outcome",
+        place.lado,
+        now=later,
+        detail={"outcome": "unsubstantiated"},
+    )
+    deadlines = _deadlines(app, case_id)
+    assert deadlines[DeadlineKind.PROGRESS_SUMMARY].met_at == later  # an outcome ends it
+    assert _carries_its_soonest_deadline(app, case_id) is None
 
 
 def test_a_case_with_every_deadline_met_carries_none(app: Flask, place: Place) -> None:

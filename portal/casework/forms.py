@@ -116,4 +116,8 @@ class NoteForm(Form):
         thing="The note",
         description="Only the LADO's team can read notes",
     )
+    progress = BooleanField(
+        "This note is the case's progress summary (due every 3 months while it is open)",
+        widget=GovCheckboxInput(),
+    )
     add_note = submit_field("Add note")

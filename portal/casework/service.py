@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from portal import access, audit
+from portal import access, audit, workflow
 from portal.extensions import db
-from portal.models import AuditKind, Authority, Case, CaseNote, User, utcnow
+from portal.models import AuditKind, Authority, Case, CaseNote, DeadlineKind, User, utcnow
 
 
 def officers(authority: Authority, staff: Iterable[User] | None = None) -> list[User]:
@@ -30,16 +30,26 @@ def assign(user: User, case: Case, officer_id: uuid.UUID | None, address_hash: s
     db.session.commit()
 
 
-def add_note(user: User, case: Case, text: str, address_hash: str | None) -> CaseNote:
+def add_note(
+    user: User, case: Case, text: str, address_hash: str | None, *, progress: bool = False
+) -> CaseNote:
+    """A note; marked as the progress summary, it meets that 3-monthly clock (if one is
+    running) and starts the next."""
+    now = utcnow()
     note = CaseNote(
         id=uuid.uuid4(),
         case_id=case.id,
         authority_id=case.authority_id,
         author_id=user.id,
-        created_at=utcnow(),
+        created_at=now,
+        progress_summary=progress,
     )
     note.text = text.strip()
     db.session.add(note)
-    audit.about_case(AuditKind.CASE_NOTE_ADDED, case, user.id, address_hash, note=note.id)
+    if progress and workflow.meet_deadline(case, DeadlineKind.PROGRESS_SUMMARY, now):
+        workflow.start_deadline(case, DeadlineKind.PROGRESS_SUMMARY, now, from_now=True)
+    audit.about_case(
+        AuditKind.CASE_NOTE_ADDED, case, user.id, address_hash, note=note.id, progress=progress
+    )
     db.session.commit()
     return note

@@ -189,6 +189,9 @@ def _case(
         authority_names=authority_names,
         now=utcnow(),
         note_form=note_form or NoteForm(formdata=None),
+        progress_due=any(
+            d.kind == DeadlineKind.PROGRESS_SUMMARY and d.met_at is None for d in deadlines
+        ),
         form=note_form,  # its errors, if any, in the page's error summary
         assign_form=AssignForm(
             formdata=None,
@@ -234,7 +237,9 @@ def case_notes(user: User, authority: Authority, case_id: uuid.UUID) -> Response
     case = access.case_or_404(authority, case_id)
     form = NoteForm()
     if form.validate_on_submit():
-        case_service.add_note(user, case, form.text.data, address_hash())
+        case_service.add_note(
+            user, case, form.text.data, address_hash(), progress=bool(form.progress.data)
+        )
         flash("Your note has been added.", "success")
         return redirect(url_for("casework.case_page", authority_id=authority.id, case_id=case.id))
     return _case(user, authority, case, note_form=form)

@@ -69,6 +69,7 @@ class DeadlineKind(StrEnum):
     AGENCY_REVIEW = "agency_review"  # a paused case is reviewed every 4 weeks
     ACTIONS = "actions"  # a meeting's actions go out within 24 hours of it
     MINUTES = "minutes"  # and its minutes within the authority's 10 or 15 working days
+    PROGRESS_SUMMARY = "progress_summary"  # a referral open 3 months: a summary, 3-monthly
 
 
 class Case(Base):

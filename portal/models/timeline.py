@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Table, event, select, update
+from sqlalchemy import JSON, ForeignKey, Index, String, Table, event, false, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.crypto.fields import TEXT, encrypted
@@ -160,6 +160,8 @@ class CaseNote(Base):
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     text = encrypted(TEXT, max_length=5000, nullable=False)
+    # The 3-monthly summary of a referral's progress (it meets that clock).
+    progress_summary: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class CaseTransfer(Base):

@@ -15,8 +15,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Case, CaseStatus, Deadline, Role
+from portal.models import Case, CaseStatus, Deadline, DeadlineKind, Role
 from portal.models.base import utcnow
+from portal.workdays import Timescale, Unit
 from tests.client import PortalClient
 from tests.factories import make_account, make_authority
 from tests.referrals import journey
@@ -313,3 +314,27 @@ def test_the_queue_sorts_by_reference_or_received(
     assert newest_first.index(">BS<") < newest_first.index(">AF<")
     assert 'aria-sort="descending"' in newest_first
     assert lado.get(f"{queue_url}?sort=nonsense").status_code == 200
+
+
+def test_a_progress_summary_meets_the_three_monthly_clock_and_starts_the_next(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _sent(app, place, dsl)
+    assert "progress summary" not in html.unescape(lado.get(case_url).get_data(as_text=True))
+    _move(lado, f"{case_url}/start_triage", {})
+    _move(lado, f"{case_url}/accept_referral", {**DECISION, "rationale": "Threshold met"})
+    page = html.unescape(lado.get(case_url).get_data(as_text=True))
+    assert "This note is the case's progress summary" in page
+    lado.submit(f"{case_url}/notes", {"text": "An ordinary note"})
+    lado.submit(f"{case_url}/notes", {"text": "Police still investigating", "progress": "y"})
+    with app.app_context():
+        clocks = db.session.scalars(
+            select(Deadline)
+            .where(Deadline.kind == DeadlineKind.PROGRESS_SUMMARY)
+            .order_by(Deadline.due_at)
+        ).all()
+        assert [d.met_at is not None for d in clocks] == [True, False]
+        written = clocks[0].met_at
+        assert written is not None
+        assert clocks[1].due_at == Timescale(3, Unit.MONTHS).due(written)
+    assert "Progress summary" in html.unescape(lado.get(case_url).get_data(as_text=True))
