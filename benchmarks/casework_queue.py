@@ -15,7 +15,8 @@ gunicorn runs BENCH_WORKERS sync workers (default 4). In one run it measures:
    for 5 s (4 to 6), for BENCH_DURATION seconds: p50 / p95 per page and errors;
 3. saturation throughput (wrk, BENCH_CONNECTIONS connections for BENCH_SATURATION s) of
    the queue's first page beside a bare Flask page (benchmarks/bare_app.py) under the
-   same gunicorn, alternately, twice each.
+   same gunicorn, and beside the portal's signed-in home page (a session and the GOV.UK
+   template, nothing else), alternately, twice each.
 
 Goals (issue 6): p95 < 50 ms in 1 and 2, 0 errors; the queue page >= 25% of the bare
 page's requests per second. Printed, never asserted.
@@ -221,15 +222,20 @@ def saturation(base: str, bare: str, officer: Officer) -> None:
     for _ in range(2):
         rates["queue page"].append(_wrk(queue, headers))
         rates["bare Flask page"].append(_wrk(f"{bare}/", {}))
+        # The portal's own floor: a page with a session and the GOV.UK template, and
+        # nothing of its own to look up.
+        rates["signed-in home page"].append(_wrk(f"{base}/", headers))
     browser.page("still signed in", queue[len(base) :])  # wrk's answers were the page
     queue_rate = sum(rates["queue page"]) / 2
     bare_rate = sum(rates["bare Flask page"]) / 2
+    home_rate = sum(rates["signed-in home page"]) / 2
     print(
         f"3. saturation, wrk {CONNECTIONS} connections x {SATURATION} s, twice each, alternately:"
     )
     for label, values in rates.items():
-        print(f"  {label:<18} " + " / ".join(f"{v:.0f}" for v in values) + " requests/s")
+        print(f"  {label:<20} " + " / ".join(f"{v:.0f}" for v in values) + " requests/s")
     print(f"  queue page: {queue_rate / bare_rate:.0%} of the bare page's requests per second")
+    print(f"  queue page: {queue_rate / home_rate:.0%} of the signed-in home page's")
 
 
 def run(database_url: str) -> None:
