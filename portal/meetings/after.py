@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import IO
 
 from sqlalchemy import select
 
-from portal import audit, workflow
+from portal import audit, files, workflow
+from portal.crypto.keys import KeyOwner
 from portal.extensions import db
 from portal.meetings.service import MeetingProblemError, answerers, tell
 from portal.models import (
@@ -29,9 +31,11 @@ from portal.models import (
     MeetingAction,
     MeetingKind,
     Organisation,
+    StoredFile,
     User,
     utcnow,
 )
+from portal.referrals import uploads
 
 
 def ends_at(meeting: Meeting) -> datetime:
@@ -154,8 +158,10 @@ def send(
             raise MeetingProblemError("send", "The actions have been sent already")
         meeting.actions_sent_at = now
     else:
-        if not meeting.minutes:
-            raise MeetingProblemError("minutes", "Enter the minutes before sending them")
+        if not meeting.minutes and meeting.minutes_file_id is None:
+            raise MeetingProblemError(
+                "minutes", "Enter the minutes, or upload them, before sending them"
+            )
         if meeting.minutes_sent_at is not None:
             raise MeetingProblemError("send", "The minutes have been sent already")
         meeting.minutes_sent_at = now
@@ -218,3 +224,26 @@ def outstanding(authority: Authority) -> list[MeetingAction]:
         )
     ).all()
     return sorted(found, key=lambda action: (chase_on(action), action.created_at))
+
+
+def attach_minutes(
+    case: Case, meeting: Meeting, actor: User, stream: IO[bytes], filename: str | None
+) -> None:
+    """The minutes as a document, replacing any before; UploadRefusedError says why
+    one is refused (the one before is kept then)."""
+    stored = uploads.store_checked(KeyOwner.case(case.id, case.authority_id), stream, filename)
+    before = (
+        db.session.get(StoredFile, meeting.minutes_file_id) if meeting.minutes_file_id else None
+    )
+    meeting.minutes_file_id = stored.file.id
+    meeting.minutes_filename = stored.filename
+    meeting.minutes_media_type = stored.media_type
+    db.session.flush()
+    if before is not None:
+        files.delete_file(before)
+
+
+def open_minutes(meeting: Meeting) -> IO[bytes]:
+    if meeting.minutes_file_id is None:
+        raise ValueError("the meeting has no minutes document")
+    return files.open_verified(db.session.get_one(StoredFile, meeting.minutes_file_id))

@@ -255,9 +255,15 @@ class MinutesForm(Form):
     minutes = long_text_field(
         "Minutes",
         max_length=100000,
-        required="Enter the minutes",
         thing="The minutes",
-        description="Invitees read them once they are sent",
+        description="Invitees read them once they are sent. Type them here, upload them "
+        "as a document below, or both",
+    )
+    file = FileField(
+        "Minutes as a document (optional)",
+        widget=GovFileInput(),
+        description="PDF, Word (DOCX), Excel (XLSX), JPG or PNG, smaller than 20MB. A new "
+        "one replaces the last",
     )
     save = submit_field("Save the minutes")
     send = submit_field("Save and send the minutes")

@@ -841,7 +841,24 @@ def minutes(
         return redirect(_meeting_url(authority, meeting) + "#minutes")
     form = MinutesForm(data={"minutes": meeting.minutes} if request.method == "GET" else None)
     if form.validate_on_submit():
-        meeting.minutes = (form.minutes.data or "").strip()
+        meeting.minutes = (form.minutes.data or "").strip() or None
+        chosen = form.file.data
+        if chosen and getattr(chosen, "filename", ""):
+            try:
+                after.attach_minutes(case, meeting, user, chosen.stream, chosen.filename)
+            except uploads.UploadRefusedError as refused:
+                form.file.errors = [str(refused)]
+            except FileTooLargeError:
+                form.file.errors = [uploads.TOO_LARGE]
+        if not form.file.errors and form.send.data:
+            try:
+                after.send(case, meeting, user, DeadlineKind.MINUTES, address_hash())
+            except service.MeetingProblemError as problem:
+                form.minutes.errors = [str(problem)]
+        if form.file.errors or form.minutes.errors:
+            # What was typed stays on the page; nothing is sent.
+            db.session.rollback()
+            return _minutes_page(form, case, authority, meeting)
         audit.about_case(
             AuditKind.MEETING_MINUTES_SAVED,
             case,
@@ -849,13 +866,6 @@ def minutes(
             address_hash(),
             meeting_id=str(meeting.id),
         )
-        if form.send.data:
-            try:
-                after.send(case, meeting, user, DeadlineKind.MINUTES, address_hash())
-            except service.MeetingProblemError as problem:
-                form.minutes.errors = [str(problem)]
-                db.session.rollback()
-                return _minutes_page(form, case, authority, meeting)
         db.session.commit()
         flash(
             "The minutes have been sent to everyone invited."
@@ -865,6 +875,48 @@ def minutes(
         )
         return redirect(_meeting_url(authority, meeting) + "#minutes")
     return _minutes_page(form, case, authority, meeting)
+
+
+@bp.route(f"{MEETING_URL}/minutes-document")
+@requires(WORK)
+def staff_minutes_document(
+    user: User, authority: Authority, case_id: uuid.UUID, meeting_id: uuid.UUID
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    return _minutes_download(access.meeting_or_404(case, meeting_id), user)
+
+
+@bp.route("/organisations/<uuid:organisation_id>/meetings/<uuid:meeting_id>/minutes-document")
+@requires(ANSWER)
+def invited_minutes_document(
+    user: User, organisation: Organisation, meeting_id: uuid.UUID
+) -> ResponseReturnValue:
+    meeting = access.invited_meeting_or_404(organisation, meeting_id)
+    if meeting.minutes_sent_at is None:
+        abort(404)  # the invitees' once sent
+    return _minutes_download(meeting, user)
+
+
+def _minutes_download(meeting: Meeting, user: User) -> ResponseReturnValue:
+    if meeting.minutes_file_id is None:
+        abort(404)
+    opened = after.open_minutes(meeting)
+    audit.record(
+        AuditKind.MEETING_MINUTES_DOWNLOADED,
+        actor_id=user.id,
+        authority_id=meeting.authority_id,
+        case_id=meeting.case_id,
+        address_hash=address_hash(),
+        meeting_id=str(meeting.id),
+    )
+    db.session.commit()
+    return send_file(
+        opened,
+        mimetype=meeting.minutes_media_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=meeting.minutes_filename or "minutes",
+        max_age=0,
+    )
 
 
 def _minutes_page(

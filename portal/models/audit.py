@@ -60,6 +60,7 @@ class AuditKind(StrEnum):
     MEETING_ACTIONS_SENT = "meeting.actions_sent"
     MEETING_MINUTES_SENT = "meeting.minutes_sent"
     MEETING_MINUTES_SAVED = "meeting.minutes_saved"
+    MEETING_MINUTES_DOWNLOADED = "meeting.minutes_downloaded"
     ACTION_ADDED = "action.added"
     ACTION_CHANGED = "action.changed"
     ACTION_CHASED = "action.chased"

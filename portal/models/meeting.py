@@ -66,6 +66,10 @@ class Meeting(Base):
     attendance = encrypted(TEXT, max_length=5000)
     decisions = encrypted(TEXT, max_length=20000)
     minutes = encrypted(TEXT, max_length=100000)
+    # Or the minutes as a document (typed elsewhere): sealed like any other file.
+    minutes_file_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stored_files.id"))
+    minutes_filename = encrypted(TEXT, max_length=255)
+    minutes_media_type: Mapped[str | None] = mapped_column(String(100))
     actions_sent_at: Mapped[datetime | None]
     minutes_sent_at: Mapped[datetime | None]
 

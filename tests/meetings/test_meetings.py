@@ -724,3 +724,36 @@ def test_an_agency_sends_files_with_its_answers_and_a_refused_file_loses_nothing
         f"/organisations/{place.other_school_id}/requests/{request_id}/files/{file_id.group(1)}"
     )
     assert other.get(theirs).status_code == 404
+
+
+def test_the_minutes_may_be_a_document_and_a_refused_one_loses_nothing(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    meeting_url = _held_yesterday(app, place, dsl, lado)
+    lado.submit(f"{meeting_url}/record", {"attendance": "LADO", "decisions": "Minutes to follow"})
+    invited = f"/organisations/{place.school_id}/meetings/{meeting_url.rsplit('/', 1)[1]}"
+    minutes_url = f"{meeting_url}/minutes"
+
+    def post(data: dict[str, Any], content: bytes, name: str) -> Any:
+        lado.get(minutes_url)
+        payload = {"csrf_token": lado.csrf_token, "file": (io.BytesIO(content), name), **data}
+        return lado.post(minutes_url, data=payload, content_type="multipart/form-data")
+
+    refused = post({"minutes": "Typed so far", "send": "Send"}, b"not a pdf", "minutes.pdf")
+    assert refused.status_code == 200
+    page = _text(refused)
+    assert "The selected file must be a PDF" in page
+    assert "Typed so far" in page
+    saved = post({"minutes": "", "save": "Save"}, PDF, "minutes of the meeting.pdf")
+    assert saved.status_code == 302
+    assert "minutes of the meeting.pdf" in _text(lado.get(meeting_url))
+    assert "The LADO has not sent the minutes yet" in _text(dsl.get(invited))
+    assert dsl.get(f"{invited}/minutes-document").status_code == 404  # not sent yet
+    sent = lado.submit(minutes_url, {"minutes": "", "send": "Send"})
+    assert sent.status_code == 302, _text(sent)
+    assert "minutes of the meeting.pdf" in _text(dsl.get(invited))
+    assert dsl.get(f"{invited}/minutes-document").get_data() == PDF
+    assert lado.get(f"{meeting_url}/minutes-document").get_data() == PDF
+    other = signed_in_as(app, place.other_dsl)
+    theirs = invited.replace(str(place.school_id), str(place.other_school_id))
+    assert other.get(f"{theirs}/minutes-document").status_code == 404
