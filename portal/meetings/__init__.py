@@ -5,4 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("meetings", __name__)
 
-from portal.meetings import views as views  # noqa: E402  (registers the routes)
+# Importing them registers the routes.
+from portal.meetings import checklist_views as checklist_views  # noqa: E402
+from portal.meetings import partner_views as partner_views  # noqa: E402
+from portal.meetings import views as views  # noqa: E402

@@ -1,13 +1,13 @@
 """Meetings, for the LADO's team (AUTHORITY_CASES_WORK: cases found through
-access.case_or_404), and information requests, for the partner organisations asked
-(ORGANISATION_REQUESTS_ANSWER: requests found through access.request_or_404). A partner
-sees of the case only its reference and the meeting's date and time."""
+access.case_or_404): arranging one, asking the agencies, reading their answers, and what
+follows the meeting. The partners' pages are in partner_views, the administrators' own
+checklist questions in checklist_views; both use the helpers at the end of this module
+(references, downloads, the .ics)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from flask import (
     Response,
@@ -27,7 +27,7 @@ from portal import access, audit, workflow
 from portal.access import Permission, requires
 from portal.auth.views import address_hash
 from portal.casework import service as case_service
-from portal.checklists import ANYTHING_ELSE, CHECKLISTS, Agency, agency_for
+from portal.checklists import Agency, agency_for
 from portal.extensions import db
 from portal.files import FileTooLargeError
 from portal.meetings import after, bp, service
@@ -35,17 +35,14 @@ from portal.meetings.forms import (
     ActionForm,
     ArrangeForm,
     MinutesForm,
-    QuestionForm,
     RecordForm,
     RequestForm,
-    answer_form,
 )
 from portal.models import (
     ActionStatus,
     AuditKind,
     Authority,
     Case,
-    ChecklistQuestion,
     Deadline,
     DeadlineKind,
     DelayReason,
@@ -63,15 +60,13 @@ from portal.workdays import end_of_uk_day, uk_date
 
 WORK = Permission.AUTHORITY_CASES_WORK
 MEETING_URL = "/authorities/<uuid:authority_id>/cases/<uuid:case_id>/meetings/<uuid:meeting_id>"
-SETTINGS = Permission.AUTHORITY_SETTINGS_MANAGE
-ANSWER = Permission.ORGANISATION_REQUESTS_ANSWER
 
 
 def _case_url(authority: Authority, case: Case) -> str:
     return url_for("casework.case_page", authority_id=authority.id, case_id=case.id)
 
 
-def _meeting_url(authority: Authority, meeting: Meeting, page: str = "meeting_page") -> str:
+def meeting_url(authority: Authority, meeting: Meeting, page: str = "meeting_page") -> str:
     return url_for(
         f"meetings.{page}",
         authority_id=authority.id,
@@ -135,7 +130,7 @@ def arrange(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseRet
         else:
             db.session.commit()
             flash("The meeting has been arranged and the invitees told.", "success")
-            return redirect(_meeting_url(authority, meeting))
+            return redirect(meeting_url(authority, meeting))
     return render_template(
         "meetings/arrange.html",
         form=form,
@@ -301,7 +296,7 @@ def ask(
         else:
             db.session.commit()
             flash(f"{organisation.name} has been asked, and its users told.", "success")
-            return redirect(_meeting_url(authority, meeting))
+            return redirect(meeting_url(authority, meeting))
     return render_template(
         "meetings/ask.html",
         form=form,
@@ -322,10 +317,10 @@ def staff_invitation(
     user: User, authority: Authority, case_id: uuid.UUID, meeting_id: uuid.UUID
 ) -> ResponseReturnValue:
     case = access.case_or_404(authority, case_id)
-    return _ics(access.meeting_or_404(case, meeting_id), case.reference or "")
+    return ics_response(access.meeting_or_404(case, meeting_id), case.reference or "")
 
 
-def _ics(meeting: Meeting, reference: str) -> Response:
+def ics_response(meeting: Meeting, reference: str) -> Response:
     return Response(
         service.invitation(meeting, reference),
         mimetype="text/calendar",
@@ -333,131 +328,11 @@ def _ics(meeting: Meeting, reference: str) -> Response:
     )
 
 
-# Partner organisations
-
-
-@bp.route("/organisations/<uuid:organisation_id>/requests")
-@requires(ANSWER)
-def request_list(user: User, organisation: Organisation) -> ResponseReturnValue:
-    requests = db.session.scalars(
-        access.requests_of(organisation).order_by(
-            InformationRequest.submitted_at.is_not(None), InformationRequest.due_at
-        )
-    ).all()
-    meetings = db.session.scalars(
-        access.invited_meetings_of(organisation).order_by(Meeting.starts_at.desc())
-    ).all()
-    return render_template(
-        "meetings/request_list.html",
-        organisation=organisation,
-        requests=requests,
-        meetings=meetings,
-        references=_references([*requests, *meetings]),
-        now=utcnow(),
-    )
-
-
-def _references(found: Sequence[InformationRequest | Meeting]) -> dict[uuid.UUID, str]:
+def references_of(found: Sequence[InformationRequest | Meeting]) -> dict[uuid.UUID, str]:
     """The case references of requests or meetings (all a partner is told of the case)."""
     ids = {r.case_id for r in found}
     rows = db.session.execute(select(Case.id, Case.reference).where(Case.id.in_(ids)))
     return {case_id: reference or "" for case_id, reference in rows}
-
-
-@bp.route(
-    "/organisations/<uuid:organisation_id>/requests/<uuid:request_id>", methods=["GET", "POST"]
-)
-@requires(ANSWER)
-def answer(user: User, organisation: Organisation, request_id: uuid.UUID) -> ResponseReturnValue:
-    found = access.request_or_404(organisation, request_id)
-    questions = service.checklist(found)
-    sent = found.submitted_at is not None
-    form = answer_form(questions, data=found.answers or {} if request.method == "GET" else None)
-    if not sent and form.validate_on_submit():
-        answers = {q.key: getattr(form, q.key).data or "" for q in questions}
-        refused = _attach_chosen_file(form, found, user)
-        # A refused file stops a send, never the answers typed: they are kept as a draft.
-        send = bool(form.send.data) and refused is None
-        service.save_answers(found, user, answers, send=send, address_hash=address_hash())
-        db.session.commit()
-        if refused is None:
-            if send:
-                flash("Your answers have been sent to the LADO.", "success")
-            elif form.upload.data:
-                flash("The file has been added. Your answers have been saved too.", "success")
-            else:
-                flash("Your answers have been saved. They have not been sent yet.", "success")
-            return redirect(
-                url_for("meetings.answer", organisation_id=organisation.id, request_id=found.id)
-            )
-        form.file.errors = [refused]
-    if request.method == "GET":
-        audit.record(
-            AuditKind.REQUEST_VIEWED,
-            actor_id=user.id,
-            authority_id=found.authority_id,
-            organisation_id=organisation.id,
-            case_id=found.case_id,
-            address_hash=address_hash(),
-            request_id=str(found.id),
-        )
-        db.session.commit()
-    reference = _references([found])[found.case_id]
-    return render_template(
-        "meetings/answer.html",
-        form=form,
-        organisation=organisation,
-        found=found,
-        reference=reference,
-        questions=questions,
-        checklist=CHECKLISTS[found.agency],
-        sent=sent,
-        files=service.files_of(found),
-        now=utcnow(),
-        authority=db.session.get_one(Authority, found.authority_id),
-    )
-
-
-def _attach_chosen_file(form: Any, found: InformationRequest, user: User) -> str | None:
-    """Store the file chosen with the answers, if any: why it was refused, or None."""
-    chosen = form.file.data
-    if not chosen or not getattr(chosen, "filename", ""):
-        return uploads.NONE_CHOSEN if form.upload.data else None
-    try:
-        service.attach(found, user, chosen.stream, chosen.filename, address_hash())
-    except uploads.UploadRefusedError as refused:
-        return str(refused)
-    except FileTooLargeError:
-        return uploads.TOO_LARGE
-    return None
-
-
-@bp.route("/organisations/<uuid:organisation_id>/requests/<uuid:request_id>/files/<uuid:file_id>")
-@requires(ANSWER)
-def partner_file(
-    user: User, organisation: Organisation, request_id: uuid.UUID, file_id: uuid.UUID
-) -> ResponseReturnValue:
-    return _download(access.request_or_404(organisation, request_id), file_id, user)
-
-
-@bp.route(
-    "/organisations/<uuid:organisation_id>/requests/<uuid:request_id>/files/<uuid:file_id>/remove",
-    methods=["POST"],
-)
-@requires(ANSWER)
-def partner_file_remove(
-    user: User, organisation: Organisation, request_id: uuid.UUID, file_id: uuid.UUID
-) -> ResponseReturnValue:
-    found = access.request_or_404(organisation, request_id)
-    attachment = _file_or_404(found, file_id)
-    if found.submitted_at is not None:
-        abort(404)  # sent: what was sent stays as it was
-    service.detach(found, user, attachment, address_hash())
-    db.session.commit()
-    flash(f"{attachment.filename} has been removed.", "success")
-    return redirect(
-        url_for("meetings.answer", organisation_id=organisation.id, request_id=found.id)
-    )
 
 
 @bp.route(f"{MEETING_URL}/requests/<uuid:request_id>/files/<uuid:file_id>")
@@ -481,18 +356,18 @@ def staff_file(
     ).first()
     if found is None:
         abort(404)
-    return _download(found, file_id, user)
+    return download_file(found, file_id, user)
 
 
-def _file_or_404(found: InformationRequest, file_id: uuid.UUID) -> RequestAttachment:
+def file_or_404(found: InformationRequest, file_id: uuid.UUID) -> RequestAttachment:
     attachment = next((f for f in service.files_of(found) if f.id == file_id), None)
     if attachment is None:
         abort(404)
     return attachment
 
 
-def _download(found: InformationRequest, file_id: uuid.UUID, user: User) -> ResponseReturnValue:
-    attachment = _file_or_404(found, file_id)
+def download_file(found: InformationRequest, file_id: uuid.UUID, user: User) -> ResponseReturnValue:
+    attachment = file_or_404(found, file_id)
     opened = service.open_file(found, user, attachment, address_hash())
     db.session.commit()
     return send_file(
@@ -502,129 +377,6 @@ def _download(found: InformationRequest, file_id: uuid.UUID, user: User) -> Resp
         download_name=attachment.filename,
         max_age=0,
     )
-
-
-@bp.route("/organisations/<uuid:organisation_id>/meetings/<uuid:meeting_id>")
-@requires(ANSWER)
-def invited_meeting(
-    user: User, organisation: Organisation, meeting_id: uuid.UUID
-) -> ResponseReturnValue:
-    """A meeting the organisation is invited to: when and where, then the actions given
-    to it and the minutes, once the LADO has sent them."""
-    meeting = access.invited_meeting_or_404(organisation, meeting_id)
-    given = (
-        db.session.scalars(
-            select(MeetingAction)
-            .where(
-                MeetingAction.meeting_id == meeting.id,
-                MeetingAction.owner_organisation_id == organisation.id,
-            )
-            .order_by(MeetingAction.due_on)
-        ).all()
-        if meeting.actions_sent_at
-        else []
-    )
-    audit.record(
-        AuditKind.MEETING_VIEWED,
-        actor_id=user.id,
-        authority_id=meeting.authority_id,
-        organisation_id=organisation.id,
-        case_id=meeting.case_id,
-        address_hash=address_hash(),
-        meeting_id=str(meeting.id),
-        page="invited",
-    )
-    authority = db.session.get_one(Authority, meeting.authority_id)
-    page = render_template(
-        "meetings/invited.html",
-        organisation=organisation,
-        meeting=meeting,
-        reference=_references([meeting])[meeting.case_id],
-        kind=service.kind_label(meeting.kind, authority),
-        authority=authority,
-        actions=given,
-    )
-    db.session.commit()
-    return page
-
-
-@bp.route("/organisations/<uuid:organisation_id>/meetings/<uuid:meeting_id>/invitation.ics")
-@requires(ANSWER)
-def invited_invitation(
-    user: User, organisation: Organisation, meeting_id: uuid.UUID
-) -> ResponseReturnValue:
-    meeting = access.invited_meeting_or_404(organisation, meeting_id)
-    return _ics(meeting, _references([meeting])[meeting.case_id])
-
-
-@bp.route("/organisations/<uuid:organisation_id>/requests/<uuid:request_id>/invitation.ics")
-@requires(ANSWER)
-def partner_invitation(
-    user: User, organisation: Organisation, request_id: uuid.UUID
-) -> ResponseReturnValue:
-    found = access.request_or_404(organisation, request_id)
-    return _ics(found.meeting, _references([found])[found.case_id])
-
-
-# The authority's own checklist questions (its administrators)
-
-
-@bp.route("/authorities/<uuid:authority_id>/checklists", methods=["GET", "POST"])
-@requires(SETTINGS)
-def checklists(user: User, authority: Authority) -> ResponseReturnValue:
-    form = QuestionForm()
-    if form.validate_on_submit():
-        service.add_question(
-            authority,
-            user,
-            Agency(form.agency.data),
-            form.text.data or "",
-            form.hint.data or "",
-            address_hash(),
-        )
-        db.session.commit()
-        flash("The question has been added. Requests from now on ask it.", "success")
-        return redirect(url_for("meetings.checklists", authority_id=authority.id))
-    added = {
-        agency: db.session.scalars(
-            select(ChecklistQuestion)
-            .where(
-                ChecklistQuestion.authority_id == authority.id,
-                ChecklistQuestion.agency == agency,
-                ChecklistQuestion.retired_at.is_(None),
-            )
-            .order_by(ChecklistQuestion.created_at)
-        ).all()
-        for agency in Agency
-    }
-    return render_template(
-        "meetings/checklists.html",
-        form=form,
-        authority=authority,
-        checklists=CHECKLISTS,
-        added=added,
-        anything_else=ANYTHING_ELSE,
-    )
-
-
-@bp.route("/authorities/<uuid:authority_id>/checklists/<uuid:question_id>/remove", methods=["POST"])
-@requires(SETTINGS)
-def remove_question(
-    user: User, authority: Authority, question_id: uuid.UUID
-) -> ResponseReturnValue:
-    question = db.session.scalars(
-        select(ChecklistQuestion).where(
-            ChecklistQuestion.id == question_id,
-            ChecklistQuestion.authority_id == authority.id,
-            ChecklistQuestion.retired_at.is_(None),
-        )
-    ).first()
-    if question is None:
-        abort(404)
-    service.retire_question(authority, user, question, address_hash())
-    db.session.commit()
-    flash("The question has been removed. Answers already given to it are kept.", "success")
-    return redirect(url_for("meetings.checklists", authority_id=authority.id))
 
 
 # After the meeting (the LADO's team)
@@ -657,7 +409,7 @@ def record(
     case = access.case_or_404(authority, case_id)
     meeting = access.meeting_or_404(case, meeting_id)
     if meeting.held_at is not None:
-        return redirect(_meeting_url(authority, meeting))
+        return redirect(meeting_url(authority, meeting))
     form = RecordForm()
     now = utcnow()
     late = workflow.overdue_deadlines(case, now)
@@ -684,7 +436,7 @@ def record(
         else:
             db.session.commit()
             flash("The meeting has been recorded. Send its actions within 24 hours.", "success")
-            return redirect(_meeting_url(authority, meeting))
+            return redirect(meeting_url(authority, meeting))
     return render_template(
         "meetings/record.html",
         form=form,
@@ -717,7 +469,7 @@ def actions(
         )
         db.session.commit()
         flash("The action has been added.", "success")
-        return redirect(_meeting_url(authority, meeting) + "#actions")
+        return redirect(meeting_url(authority, meeting) + "#actions")
     return render_template(
         "meetings/action.html",
         form=form,
@@ -745,7 +497,7 @@ def action_state(
     action = _action_or_404(meeting, action_id)
     after.close_action(case, action, user, ActionStatus(state), address_hash())
     db.session.commit()
-    return redirect(_meeting_url(authority, meeting) + "#actions")
+    return redirect(meeting_url(authority, meeting) + "#actions")
 
 
 @bp.route("/authorities/<uuid:authority_id>/actions")
@@ -775,7 +527,7 @@ def outstanding(user: User, authority: Authority) -> ResponseReturnValue:
         authority=authority,
         actions=found,
         meetings=meetings,
-        references=_references(list(meetings.values())),
+        references=references_of(list(meetings.values())),
         owners=_owner_names(found, people),
         chase_on=after.chase_on,
         today=uk_date(utcnow()),
@@ -827,7 +579,7 @@ def send(
     else:
         db.session.commit()
         flash(f"The {what} have been sent to everyone invited.", "success")
-    return redirect(_meeting_url(authority, meeting) + f"#{what}")
+    return redirect(meeting_url(authority, meeting) + f"#{what}")
 
 
 @bp.route(f"{MEETING_URL}/minutes", methods=["GET", "POST"])
@@ -838,7 +590,7 @@ def minutes(
     case = access.case_or_404(authority, case_id)
     meeting = access.meeting_or_404(case, meeting_id)
     if meeting.minutes_sent_at is not None:
-        return redirect(_meeting_url(authority, meeting) + "#minutes")
+        return redirect(meeting_url(authority, meeting) + "#minutes")
     form = MinutesForm(data={"minutes": meeting.minutes} if request.method == "GET" else None)
     if form.validate_on_submit():
         meeting.minutes = (form.minutes.data or "").strip() or None
@@ -873,7 +625,7 @@ def minutes(
             else "The minutes have been saved. They have not been sent yet.",
             "success",
         )
-        return redirect(_meeting_url(authority, meeting) + "#minutes")
+        return redirect(meeting_url(authority, meeting) + "#minutes")
     return _minutes_page(form, case, authority, meeting)
 
 
@@ -883,21 +635,10 @@ def staff_minutes_document(
     user: User, authority: Authority, case_id: uuid.UUID, meeting_id: uuid.UUID
 ) -> ResponseReturnValue:
     case = access.case_or_404(authority, case_id)
-    return _minutes_download(access.meeting_or_404(case, meeting_id), user)
+    return minutes_download(access.meeting_or_404(case, meeting_id), user)
 
 
-@bp.route("/organisations/<uuid:organisation_id>/meetings/<uuid:meeting_id>/minutes-document")
-@requires(ANSWER)
-def invited_minutes_document(
-    user: User, organisation: Organisation, meeting_id: uuid.UUID
-) -> ResponseReturnValue:
-    meeting = access.invited_meeting_or_404(organisation, meeting_id)
-    if meeting.minutes_sent_at is None:
-        abort(404)  # the invitees' once sent
-    return _minutes_download(meeting, user)
-
-
-def _minutes_download(meeting: Meeting, user: User) -> ResponseReturnValue:
+def minutes_download(meeting: Meeting, user: User) -> ResponseReturnValue:
     if meeting.minutes_file_id is None:
         abort(404)
     opened = after.open_minutes(meeting)
