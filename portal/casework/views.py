@@ -39,6 +39,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.pages import drawn_then_committed
 from portal.referrals import service as referral_service
 from portal.referrals.sections import CONTACT_SECTIONS, PARTNER_SECTIONS
 from portal.referrals.views import attachment_download
@@ -74,7 +75,7 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
     chosen = [(choice.name, choice.label, choice.text) for choice in choices if choice.text]
     if filters.overdue:
         chosen.append(("overdue", "Overdue", "only overdue cases"))
-    return _drawn_then_committed(
+    return drawn_then_committed(
         "casework/queue.html",
         authority=authority,
         rows=rows,
@@ -114,15 +115,6 @@ def case_page(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseR
     case = access.case_or_404(authority, case_id)
     referral_service.note_view(user, case, "case", address_hash())
     return _case(user, authority, case)
-
-
-def _drawn_then_committed(template: str, **context: Any) -> str:
-    """The page, then the commit of what viewing it recorded (its audit events): a
-    commit first would expire every row the page shows, to be loaded again one by one.
-    Should the commit fail, the page is not shown."""
-    page = render_template(template, **context)
-    db.session.commit()
-    return page
 
 
 def _case(
@@ -169,7 +161,7 @@ def _case(
         if Permission.AUTHORITY_AUDIT_VIEW in access.permissions_in(user, authority_id=authority.id)
         else None
     )
-    return _drawn_then_committed(
+    return drawn_then_committed(
         "casework/case.html",
         viewed=viewed,
         earlier=earlier,

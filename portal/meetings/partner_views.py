@@ -46,6 +46,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.pages import drawn_then_committed
 from portal.referrals import uploads
 
 ANSWER = Permission.ORGANISATION_REQUESTS_ANSWER
@@ -199,7 +200,7 @@ def invited_meeting(
         page="invited",
     )
     authority = db.session.get_one(Authority, meeting.authority_id)
-    page = render_template(
+    return drawn_then_committed(
         "meetings/invited.html",
         organisation=organisation,
         meeting=meeting,
@@ -208,8 +209,6 @@ def invited_meeting(
         authority=authority,
         actions=given,
     )
-    db.session.commit()
-    return page
 
 
 @bp.route("/organisations/<uuid:organisation_id>/meetings/<uuid:meeting_id>/invitation.ics")

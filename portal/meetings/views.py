@@ -55,6 +55,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.pages import drawn_then_committed
 from portal.referrals import uploads
 from portal.workdays import end_of_uk_day, uk_date
 
@@ -206,7 +207,7 @@ def _meeting(
         meeting_id=str(meeting.id),
         page=template.rsplit("/", 1)[-1].removesuffix(".html"),
     )
-    page = render_template(
+    return drawn_then_committed(
         template,
         case=case,
         authority=authority,
@@ -223,8 +224,6 @@ def _meeting(
         rules=workflow.DEADLINE_RULES,
         now=utcnow(),
     )
-    db.session.commit()
-    return page
 
 
 def _owner_names(
@@ -522,7 +521,7 @@ def outstanding(user: User, authority: Authority) -> ResponseReturnValue:
         address_hash=address_hash(),
         shown=len(found),
     )
-    page = render_template(
+    return drawn_then_committed(
         "meetings/outstanding.html",
         authority=authority,
         actions=found,
@@ -532,8 +531,6 @@ def outstanding(user: User, authority: Authority) -> ResponseReturnValue:
         chase_on=after.chase_on,
         today=uk_date(utcnow()),
     )
-    db.session.commit()
-    return page
 
 
 @bp.route(f"{MEETING_URL}/actions/<uuid:action_id>/chased", methods=["POST"])
