@@ -187,11 +187,6 @@ class DeadlineRule:
     # Minutes: the authority sets its own number of working days (10 or 15).
     authority_sets_days: bool = False
 
-    def timescale_in(self, authority: Authority) -> Timescale:
-        if self.authority_sets_days:
-            return Timescale(authority.minutes_working_days, Unit.WORKING_DAYS)
-        return self.timescale
-
 
 DEADLINE_RULES: dict[DeadlineKind, DeadlineRule] = {
     DeadlineKind.RESPONSE: DeadlineRule(
@@ -548,7 +543,8 @@ def start_deadline(
     starts_at = (case.received_at or now) if rule.from_receipt and not from_now else now
     timescale = rule.timescale
     if rule.authority_sets_days:
-        timescale = rule.timescale_in(db.session.get_one(Authority, case.authority_id))
+        authority = db.session.get_one(Authority, case.authority_id)
+        timescale = Timescale(authority.minutes_working_days, Unit.WORKING_DAYS)
     deadline = Deadline(
         id=uuid.uuid4(),
         case_id=case.id,
