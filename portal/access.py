@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -423,18 +423,22 @@ def meeting_or_404(case: Case, meeting_id: uuid.UUID) -> Meeting:
     return meeting or _not_found()
 
 
-def invited_meetings_of(organisation: Organisation) -> Select[Meeting]:
-    """The meetings the organisation is invited to: their time and place, the actions
-    given to it and the minutes once sent are its users' to read."""
+def invited_meetings_of(organisation: Organisation, user: User) -> Select[Meeting]:
+    """The meetings the user is invited to as one of the organisation's people: the
+    whole organisation, or them by name. Their time and place, the actions given to the
+    organisation or to them and the minutes once sent are theirs to read."""
     invited = select(MeetingInvitee.meeting_id).where(
-        MeetingInvitee.organisation_id == organisation.id
+        MeetingInvitee.organisation_id == organisation.id,
+        or_(MeetingInvitee.user_id.is_(None), MeetingInvitee.user_id == user.id),
     )
     return select(Meeting).where(Meeting.id.in_(invited))
 
 
-def invited_meeting_or_404(organisation: Organisation, meeting_id: uuid.UUID) -> Meeting:
+def invited_meeting_or_404(
+    organisation: Organisation, user: User, meeting_id: uuid.UUID
+) -> Meeting:
     meeting = db.session.scalars(
-        invited_meetings_of(organisation).where(Meeting.id == meeting_id)
+        invited_meetings_of(organisation, user).where(Meeting.id == meeting_id)
     ).first()
     return meeting or _not_found()
 

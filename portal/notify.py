@@ -85,6 +85,11 @@ TEMPLATES = {
     "meeting_minutes": EmailTemplate(
         "Minutes of the meeting about case {reference}", "email/meeting_minutes.txt"
     ),
+    # Which organisation needs someone added, never which case.
+    "someone_needed": EmailTemplate(
+        "{organisation} needs someone who can answer the LADO's requests",
+        "email/someone_needed.txt",
+    ),
     "request_due_tomorrow": EmailTemplate(
         "Reminder: information for case {reference} is due by {due}",
         "email/request_due_tomorrow.txt",

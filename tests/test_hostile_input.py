@@ -17,7 +17,7 @@ from portal import workflow
 from portal.checklists import Agency
 from portal.extensions import db
 from portal.meetings import service as meetings
-from portal.models import Case, MeetingKind, Organisation, Role, User, utcnow
+from portal.models import Case, DelayReason, MeetingKind, Organisation, Role, User, utcnow
 from tests.client import PortalClient
 from tests.factories import Account, make_account, make_authority, make_organisation, sign_in
 from tests.referrals import journey
@@ -172,6 +172,8 @@ def _asked(
             organisations=[organisation],
             staff=[],
             date_reason="Whenever everyone could come",
+            # From a Friday or a weekend, a week on is past the 5 working days.
+            delay_reason=DelayReason.MEETING_AVAILABILITY,
             address_hash=None,
         )
         db.session.flush()

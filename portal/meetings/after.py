@@ -179,14 +179,17 @@ def send(
 
 
 def invitees(meeting: Meeting) -> list[User]:
-    """Everyone invited: the team members, and the members of the organisations."""
-    organisation_ids = [i.organisation_id for i in meeting.invitees if i.organisation_id]
+    """Everyone invited: people by name (the team's, or a partner's), and the members
+    of the organisations invited as a whole who can answer for them."""
+    organisation_ids = [
+        i.organisation_id for i in meeting.invitees if i.organisation_id and i.user_id is None
+    ]
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.id.in_(organisation_ids))
     ).all()
     user_ids = [i.user_id for i in meeting.invitees if i.user_id]
-    staff = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
-    people = {user.id: user for user in (*staff, *answerers(*organisations))}
+    named = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+    people = {user.id: user for user in (*named, *answerers(*organisations))}
     return list(people.values())
 
 

@@ -23,6 +23,7 @@ from portal.fields import (
     RadioChoiceField,
     Radios,
     choices_of,
+    email_field,
     long_text_field,
     radio_field,
     submit_field,
@@ -148,6 +149,23 @@ class ArrangeForm(Form):
             raise ValueError("the form was not validated")
         local = datetime.datetime.combine(self.date.required_date, time, tzinfo=UK)
         return local.astimezone(datetime.UTC)
+
+
+class InvitePersonForm(Form):
+    """One of an organisation's people, by name: found by their sign-in address."""
+
+    organisation = ChoiceField(
+        "Their organisation",
+        widget=GovSelect(),
+        choices=[],
+        validators=[DataRequired(message="Select their organisation")],
+    )
+    email = email_field(description="The address they sign in to the portal with")
+    invite = submit_field("Invite them")
+
+    def __init__(self, *args: Any, organisations: list[SelectChoice], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation.choices = [SelectChoice("", "Choose an organisation"), *organisations]
 
 
 class RequestForm(Form):

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal import access, audit
 from portal.access import Permission, requires
@@ -61,7 +61,7 @@ def request_list(user: User, organisation: Organisation) -> ResponseReturnValue:
         )
     ).all()
     meetings = db.session.scalars(
-        access.invited_meetings_of(organisation).order_by(Meeting.starts_at.desc())
+        access.invited_meetings_of(organisation, user).order_by(Meeting.starts_at.desc())
     ).all()
     return render_template(
         "meetings/request_list.html",
@@ -174,15 +174,19 @@ def partner_file_remove(
 def invited_meeting(
     user: User, organisation: Organisation, meeting_id: uuid.UUID
 ) -> ResponseReturnValue:
-    """A meeting the organisation is invited to: when and where, then the actions given
-    to it and the minutes, once the LADO has sent them."""
-    meeting = access.invited_meeting_or_404(organisation, meeting_id)
+    """A meeting the organisation (or the user by name) is invited to: when and where,
+    then the actions given to the organisation or to the user, and the minutes, once the
+    LADO has sent them."""
+    meeting = access.invited_meeting_or_404(organisation, user, meeting_id)
     given = (
         db.session.scalars(
             select(MeetingAction)
             .where(
                 MeetingAction.meeting_id == meeting.id,
-                MeetingAction.owner_organisation_id == organisation.id,
+                or_(
+                    MeetingAction.owner_organisation_id == organisation.id,
+                    MeetingAction.owner_user_id == user.id,
+                ),
             )
             .order_by(MeetingAction.due_on)
         ).all()
@@ -216,7 +220,7 @@ def invited_meeting(
 def invited_invitation(
     user: User, organisation: Organisation, meeting_id: uuid.UUID
 ) -> ResponseReturnValue:
-    meeting = access.invited_meeting_or_404(organisation, meeting_id)
+    meeting = access.invited_meeting_or_404(organisation, user, meeting_id)
     return ics_response(meeting, references_of([meeting])[meeting.case_id])
 
 
@@ -234,7 +238,7 @@ def partner_invitation(
 def invited_minutes_document(
     user: User, organisation: Organisation, meeting_id: uuid.UUID
 ) -> ResponseReturnValue:
-    meeting = access.invited_meeting_or_404(organisation, meeting_id)
+    meeting = access.invited_meeting_or_404(organisation, user, meeting_id)
     if meeting.minutes_sent_at is None:
         abort(404)  # the invitees' once sent
     return minutes_download(meeting, user)

@@ -17,6 +17,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 
 from portal import access, audit, files, notify
+from portal.auth.service import user_by_email
 from portal.checklists import Agency, Question, questions
 from portal.crypto.keys import KeyOwner
 from portal.extensions import db
@@ -60,6 +61,15 @@ class MeetingProblemError(Exception):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
         self.field_name = field_name
+
+
+class NoOneToAnswerError(MeetingProblemError):
+    """The organisation has no one who can sign in to answer for it: the page offers to
+    have someone added."""
+
+    def __init__(self, field_name: str, organisation: Organisation, message: str) -> None:
+        super().__init__(field_name, message)
+        self.organisation = organisation
 
 
 def kind_label(kind: MeetingKind, authority: Authority) -> str:
@@ -216,6 +226,102 @@ def _invitee(
     )
 
 
+def invite_person(
+    case: Case,
+    meeting: Meeting,
+    organisation: Organisation,
+    email: str,
+    actor: User,
+    address_hash: str | None,
+) -> User:
+    """Invite one of an organisation's people by name, rather than everyone at it who
+    can answer. They see the meeting, the actions given to them or to the organisation
+    and the minutes, as an invited organisation's people do."""
+    person = user_by_email(email)
+    if person is None or person.id not in {user.id for user in answerers(organisation)}:
+        # The same words whether the address is unknown or belongs elsewhere.
+        raise NoOneToAnswerError(
+            "email",
+            organisation,
+            f"No one with that e-mail address can sign in for {organisation.name}",
+        )
+    for invitee in meeting.invitees:
+        if invitee.organisation_id == organisation.id and invitee.user_id is None:
+            raise MeetingProblemError(
+                "email", f"Everyone at {organisation.name} is already invited"
+            )
+        if invitee.user_id == person.id:
+            raise MeetingProblemError("email", f"{person.full_name} is already invited")
+    meeting.invitees.append(_invitee(meeting, organisation_id=organisation.id, user_id=person.id))
+    tell(
+        [person],
+        "meeting_invitation",
+        case.authority_id,
+        case.reference,
+        when=date_and_time(meeting.starts_at),
+    )
+    audit.about_case(
+        AuditKind.MEETING_INVITEE_ADDED,
+        case,
+        actor.id,
+        address_hash,
+        meeting_id=str(meeting.id),
+        invited_user_id=str(person.id),
+        invited_organisation_id=str(organisation.id),
+    )
+    return person
+
+
+def who_can_add_people(organisation: Organisation) -> list[User]:
+    """The organisation's own administrators and those of the authority that manages
+    its accounts."""
+    managers = [
+        user
+        for user in db.session.scalars(access.members_of(organisation))
+        if access.Permission.ORGANISATION_MEMBERS_MANAGE
+        in access.permissions_in(user, organisation_id=organisation.id)
+    ]
+    for authority_id in access.managing_authorities(organisation):
+        authority = db.session.get_one(Authority, authority_id)
+        managers += [
+            user
+            for user in db.session.scalars(access.staff_of(authority))
+            if access.Permission.AUTHORITY_ORGANISATIONS_MANAGE
+            in access.permissions_in(user, authority_id=authority_id)
+        ]
+    return managers
+
+
+def ask_for_someone(
+    case: Case, organisation: Organisation, actor: User, address_hash: str | None
+) -> int:
+    """E-mail whoever can add people to the organisation that the LADO's team needs
+    someone there who can answer: which organisation, never which case. How many were
+    told (none: the page says to contact the portal's administrators)."""
+    administrators = who_can_add_people(organisation)
+    authority = db.session.get_one(Authority, case.authority_id)
+    for person in {user.id: user for user in administrators}.values():
+        notify.queue_email(
+            "someone_needed",
+            person.email,
+            related_user_id=person.id,
+            full_name=person.full_name,
+            authority=authority.display_name,
+            organisation=organisation.name,
+            asked_by=actor.full_name,
+            sign_in_url=notify.absolute_url("auth.sign_in"),
+        )
+    audit.about_case(
+        AuditKind.SOMEONE_NEEDED,
+        case,
+        actor.id,
+        address_hash,
+        asked_organisation_id=str(organisation.id),
+        told=len(administrators),
+    )
+    return len(administrators)
+
+
 def answerers(*organisations: Organisation) -> list[User]:
     """The organisations' people who can answer requests (told of each one)."""
     return [
@@ -243,10 +349,11 @@ def request_information(
 ) -> InformationRequest:
     answering = answerers(organisation)
     if not answering:
-        raise MeetingProblemError(
+        raise NoOneToAnswerError(
             "organisation",
-            f"{organisation.name} has no one who can sign in to answer. Add someone to it "
-            "first (its administrator or your authority's administrator can)",
+            organisation,
+            f"{organisation.name} has no one who can sign in to answer. Someone has to be "
+            "added to it first",
         )
     asked = db.session.scalars(
         select(InformationRequest.id).where(

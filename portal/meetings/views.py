@@ -34,6 +34,7 @@ from portal.meetings import after, bp, service
 from portal.meetings.forms import (
     ActionForm,
     ArrangeForm,
+    InvitePersonForm,
     MinutesForm,
     RecordForm,
     RequestForm,
@@ -182,6 +183,10 @@ def _meeting(
         )
     }
     people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    # Partners invited by name, and those given actions.
+    named = {i.user_id for i in meeting.invitees if i.user_id} - people.keys()
+    if named:
+        people |= {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(named)))}
     meeting_actions = db.session.scalars(
         select(MeetingAction)
         .where(MeetingAction.meeting_id == meeting.id)
@@ -229,6 +234,8 @@ def _meeting(
 def _owner_names(
     actions: Sequence[MeetingAction], people: dict[uuid.UUID, User]
 ) -> dict[uuid.UUID, str]:
+    """Who each action is given to: an organisation, a member of the team, or one of a
+    partner's people invited by name (looked up here when not among ``people``)."""
     organisations = {
         o.id: o.name
         for o in db.session.scalars(
@@ -237,6 +244,11 @@ def _owner_names(
             )
         )
     }
+    others = {a.owner_user_id for a in actions if a.owner_user_id} - people.keys()
+    if others:
+        people = people | {
+            u.id: u for u in db.session.scalars(select(User).where(User.id.in_(others)))
+        }
     names = {}
     for action in actions:
         person = people.get(action.owner_user_id) if action.owner_user_id else None
@@ -277,6 +289,7 @@ def ask(
     form = RequestForm(
         organisations=[SelectChoice(key, o.name) for key, o in organisations.items()]
     )
+    nobody: Organisation | None = None
     if form.validate_on_submit():
         organisation = organisations[form.organisation.data]
         due = form.due.data
@@ -292,6 +305,7 @@ def ask(
             )
         except service.MeetingProblemError as problem:
             getattr(form, problem.field_name).errors = [str(problem)]
+            nobody = _nobody_in(problem)
         else:
             db.session.commit()
             flash(f"{organisation.name} has been asked, and its users told.", "success")
@@ -304,7 +318,91 @@ def ask(
         meeting=meeting,
         default_due=service.default_due(meeting),
         usual={key: agency_for(o.type).label for key, o in organisations.items()},
+        **_offer(user, nobody),
     )
+
+
+@bp.route(f"{MEETING_URL}/invitees/new", methods=["GET", "POST"])
+@requires(WORK)
+def invite_person(
+    user: User, authority: Authority, case_id: uuid.UUID, meeting_id: uuid.UUID
+) -> ResponseReturnValue:
+    """Invite one of an organisation's people by name (the arrange page invites whole
+    organisations)."""
+    case = access.case_or_404(authority, case_id)
+    meeting = access.meeting_or_404(case, meeting_id)
+    organisations = {str(o.id): o for o in db.session.scalars(access.organisations_of(authority))}
+    form = InvitePersonForm(
+        organisations=[SelectChoice(key, o.name) for key, o in organisations.items()]
+    )
+    nobody: Organisation | None = None
+    if form.validate_on_submit():
+        try:
+            person = service.invite_person(
+                case,
+                meeting,
+                organisations[form.organisation.data],
+                form.email.data or "",
+                user,
+                address_hash(),
+            )
+        except service.MeetingProblemError as problem:
+            getattr(form, problem.field_name).errors = [str(problem)]
+            nobody = _nobody_in(problem)
+        else:
+            db.session.commit()
+            flash(f"{person.full_name} has been invited and told.", "success")
+            return redirect(meeting_url(authority, meeting))
+    return render_template(
+        "meetings/invite_person.html",
+        form=form,
+        case=case,
+        authority=authority,
+        meeting=meeting,
+        **_offer(user, nobody),
+    )
+
+
+def _nobody_in(problem: service.MeetingProblemError) -> Organisation | None:
+    return problem.organisation if isinstance(problem, service.NoOneToAnswerError) else None
+
+
+def _offer(user: User, nobody: Organisation | None) -> dict[str, object]:
+    """When an organisation has no one to answer for it: a link to add someone, for
+    whoever may; otherwise the offer to ask its administrators."""
+    can_add = nobody is not None and access.manages_people_in(user, nobody)
+    return {"nobody": nobody, "can_add": can_add}
+
+
+@bp.route(f"{MEETING_URL}/organisations/<uuid:organisation_id>/someone-needed", methods=["POST"])
+@requires(WORK)
+def someone_needed(
+    user: User,
+    authority: Authority,
+    case_id: uuid.UUID,
+    meeting_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+) -> ResponseReturnValue:
+    case = access.case_or_404(authority, case_id)
+    meeting = access.meeting_or_404(case, meeting_id)
+    organisation = db.session.scalars(
+        access.organisations_of(authority).where(Organisation.id == organisation_id)
+    ).first() or abort(404)
+    told = service.ask_for_someone(case, organisation, user, address_hash())
+    db.session.commit()
+    if told:
+        flash(
+            f"{organisation.name}'s administrators have been asked to add someone. Ask "
+            "again once they have.",
+            "success",
+        )
+    else:
+        flash(
+            f"No one can add people to {organisation.name} yet. Ask the portal's "
+            "administrators to add its administrator.",
+            "important",
+        )
+    return redirect(meeting_url(authority, meeting))
 
 
 @bp.route(
@@ -381,23 +479,34 @@ def download_file(found: InformationRequest, file_id: uuid.UUID, user: User) -> 
 # After the meeting (the LADO's team)
 
 
-def _owners(authority: Authority, meeting: Meeting) -> dict[str, Organisation | User]:
-    """Who an action can be given to: an organisation invited, or a case worker."""
-    invited = [i.organisation_id for i in meeting.invitees if i.organisation_id]
-    owners: dict[str, Organisation | User] = {
-        f"organisation:{o.id}": o
-        for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(invited)))
+def _owners(authority: Authority, meeting: Meeting) -> dict[str, tuple[Organisation | User, str]]:
+    """Who an action can be given to, with how each is named: an organisation invited,
+    one of a partner's people invited by name, or a case worker."""
+    organisations = {
+        o.id: o
+        for o in db.session.scalars(
+            select(Organisation).where(
+                Organisation.id.in_({i.organisation_id for i in meeting.invitees})
+            )
+        )
     }
+    owners: dict[str, tuple[Organisation | User, str]] = {}
+    named: dict[uuid.UUID, Organisation] = {}
+    for invitee in meeting.invitees:
+        if invitee.organisation_id is None:
+            continue
+        organisation = organisations[invitee.organisation_id]
+        if invitee.user_id is None:
+            owners[f"organisation:{organisation.id}"] = (organisation, organisation.name)
+        else:
+            named[invitee.user_id] = organisation
+    if named:
+        for person in db.session.scalars(select(User).where(User.id.in_(named))):
+            label = f"{person.full_name}, {named[person.id].name}"
+            owners[f"user:{person.id}"] = (person, label)
     for user in case_service.officers(authority):
-        owners[f"user:{user.id}"] = user
+        owners[f"user:{user.id}"] = (user, user.full_name)
     return owners
-
-
-def _owner_choices(owners: dict[str, Organisation | User]) -> list[SelectChoice]:
-    return [
-        SelectChoice(key, owner.name if isinstance(owner, Organisation) else owner.full_name)
-        for key, owner in owners.items()
-    ]
 
 
 @bp.route(f"{MEETING_URL}/record", methods=["GET", "POST"])
@@ -455,14 +564,14 @@ def actions(
     case = access.case_or_404(authority, case_id)
     meeting = access.meeting_or_404(case, meeting_id)
     owners = _owners(authority, meeting)
-    form = ActionForm(owners=_owner_choices(owners))
+    form = ActionForm(owners=[SelectChoice(key, label) for key, (_, label) in owners.items()])
     if form.validate_on_submit():
         after.add_action(
             case,
             meeting,
             user,
             text=form.text.data or "",
-            owner=owners[form.owner.data],
+            owner=owners[form.owner.data][0],
             due_on=form.due_on.required_date,
             address_hash=address_hash(),
         )

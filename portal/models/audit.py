@@ -55,6 +55,7 @@ class AuditKind(StrEnum):
     CASE_TRANSFERRED_IN = "case.transferred_in"
     CASE_VIEWED = "case.viewed"
     MEETING_ARRANGED = "meeting.arranged"
+    MEETING_INVITEE_ADDED = "meeting.invitee_added"
     MEETING_VIEWED = "meeting.viewed"
     MEETING_HELD = "meeting.held"
     MEETING_ACTIONS_SENT = "meeting.actions_sent"
@@ -67,6 +68,8 @@ class AuditKind(StrEnum):
     ACTIONS_LISTED = "action.listed"
     CHECKLIST_CHANGED = "checklist.changed"
     INFORMATION_REQUESTED = "request.sent"
+    # The LADO's team asked an organisation's administrators to add someone to answer.
+    SOMEONE_NEEDED = "request.someone_needed"
     REQUEST_VIEWED = "request.viewed"
     REQUEST_SAVED = "request.saved"
     REQUEST_SUBMITTED = "request.submitted"

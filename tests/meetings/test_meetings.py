@@ -28,6 +28,7 @@ from portal.models import (
     InformationRequest,
     Meeting,
     MeetingAction,
+    Membership,
     OutboxMessage,
     Role,
     utcnow,
@@ -283,8 +284,16 @@ def test_a_meeting_in_the_past_or_not_on_a_working_day_needs_a_reason(
     page = _text(response)
     assert "Say why the meeting is on that date, or choose another date" in page
     assert PLACE_CANARY in page
-    allowed = _arrange(lado, case_url, place, date=_parts(day), date_reason="Police availability")
-    assert allowed.status_code == 302
+    allowed = _arrange(
+        lado,
+        case_url,
+        place,
+        date=_parts(day),
+        date_reason="Police availability",
+        # On some days of the week the Saturday to come is past the 5 working days too.
+        delay_reason=DelayReason.MEETING_AVAILABILITY.value,
+    )
+    assert allowed.status_code == 302, _text(allowed)
     assert "Police availability" in _text(lado.get(allowed.headers["Location"]))
 
 
@@ -297,15 +306,141 @@ def test_an_organisation_with_no_one_to_answer_is_named(
     response = _ask(lado, meeting_url, empty_id, "employer")
     assert response.status_code == 200
     assert "Empty Trust has no one who can sign in to answer" in _text(response)
+    assert "Ask them to add someone" in _text(response)  # a LADO cannot add partners
     assert _ask(lado, meeting_url, place.school_id, "employer").status_code == 302
     again = _ask(lado, meeting_url, place.school_id, "employer")
     assert "has already been asked for this meeting" in _text(again)
+    assert "Ask them to add someone" not in _text(again)
     for missing, message in (
         ({"organisation": ""}, "Select the organisation to ask"),
         ({"agency": ""}, "Select the checklist"),
     ):
         data = {"organisation": str(place.school_id), "agency": "employer", **missing}
         assert message in _text(lado.submit(f"{meeting_url}/requests/new", data))
+
+
+def test_the_lado_has_someone_added_to_an_organisation_that_cannot_answer(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    """Its administrators (its own, and the authority's) are asked by e-mail, which
+    names the organisation and not the case; an administrator gets a link instead."""
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    empty_id = make_organisation(app, [place.authority_id], name="Empty Trust")
+    trust_admin = make_account(app, Role.ORGANISATION_ADMIN, organisation_id=empty_id)
+    council_admin = make_account(app, Role.AUTHORITY_ADMIN, authority_id=place.authority_id)
+    asked = lado.post_form(f"{meeting_url}/organisations/{empty_id}/someone-needed")
+    assert asked.status_code == 302
+    assert "administrators have been asked to add someone" in _text(lado.get(meeting_url))
+    with app.app_context():
+        case = db.session.get_one(Case, uuid.UUID(case_url.rsplit("/", 1)[1]))
+        messages = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "someone_needed")
+        ).all()
+        assert {m.recipient for m in messages} == {trust_admin.email, council_admin.email}
+        for message in messages:
+            assert "Empty Trust" in message.subject
+            assert case.reference
+            assert case.reference not in message.subject + message.body
+    # Not an organisation the authority works with: 404.
+    elsewhere = make_organisation(app, [make_authority(app, code="ELS")])
+    assert (
+        lado.post_form(f"{meeting_url}/organisations/{elsewhere}/someone-needed").status_code == 404
+    )
+    # Someone who may add people is sent to do it.
+    with app.app_context():
+        db.session.add(
+            Membership(
+                user_id=place.lado.id, role=Role.AUTHORITY_ADMIN, authority_id=place.authority_id
+            )
+        )
+        db.session.commit()
+    offer = _text(_ask(lado, meeting_url, empty_id, "employer"))
+    assert f'href="/organisations/{empty_id}/members/invite"' in offer
+    assert "Ask them to add someone" not in offer
+
+
+def test_one_of_an_agencys_people_invited_by_name_sees_the_meeting_and_their_actions(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, agencies: Agencies
+) -> None:
+    meeting_url = _held_yesterday(app, place, dsl, lado)
+    meeting_id = meeting_url.rsplit("/", 1)[1]
+    as_police = f"/organisations/{agencies.police_id}/meetings/{meeting_id}"
+    officer = signed_in_as(app, agencies.officer)
+    colleague_account = make_account(app, Role.PARTNER_MEMBER, organisation_id=agencies.police_id)
+    colleague = signed_in_as(app, colleague_account)
+    assert officer.get(as_police).status_code == 404
+
+    invite = f"{meeting_url}/invitees/new"
+    police = str(agencies.police_id)
+    for data, message in (
+        ({"organisation": police, "email": ""}, "Enter an email address"),
+        ({"organisation": police, "email": "not an address"}, "in the correct format"),
+        ({"organisation": "", "email": agencies.officer.email}, "Select their organisation"),
+        (
+            {"organisation": police, "email": "nobody@test.example"},
+            "No one with that e-mail address can sign in for Brookshire Police",
+        ),
+        (  # a real account, but at another organisation: the same words
+            {"organisation": police, "email": place.dsl.email},
+            "No one with that e-mail address can sign in for Brookshire Police",
+        ),
+        (
+            {"organisation": str(place.school_id), "email": place.dsl.email},
+            "is already invited",  # the whole school is
+        ),
+    ):
+        wrong = lado.submit(invite, data)
+        assert wrong.status_code == 200
+        page = _text(wrong)
+        assert message in page, message
+        if data["email"]:
+            assert data["email"] in page  # kept
+    invited = lado.submit(invite, {"organisation": police, "email": agencies.officer.email})
+    assert invited.status_code == 302, _text(invited)
+    again = lado.submit(invite, {"organisation": police, "email": agencies.officer.email})
+    assert "is already invited" in _text(again)
+    page = _text(lado.get(meeting_url))
+    assert f"{agencies.officer.full_name}, Brookshire Police" in page
+
+    assert officer.get(as_police).status_code == 200
+    assert colleague.get(as_police).status_code == 404  # the person, not the force
+    assert str(meeting_id) not in _text(colleague.get(f"/organisations/{police}/requests"))
+    assert str(meeting_id) in _text(officer.get(f"/organisations/{police}/requests"))
+
+    recorded = lado.submit(
+        f"{meeting_url}/record", {"attendance": "LADO, DSL, police", "decisions": "Wait"}
+    )
+    assert recorded.status_code == 302, _text(recorded)
+    due = _parts(add_working_days(uk_date(utcnow()), 5))
+    form = _text(lado.get(f"{meeting_url}/actions"))
+    assert f"{agencies.officer.full_name}, Brookshire Police" in form
+    for text, owner in (
+        ("Share the disclosure timetable", f"user:{agencies.officer.id}"),
+        ("Send the staff rota", f"organisation:{place.school_id}"),
+    ):
+        added = lado.submit(f"{meeting_url}/actions", {"text": text, "owner": owner, "due_on": due})
+        assert added.status_code == 302, _text(added)
+    assert lado.post_form(f"{meeting_url}/send/actions").status_code == 302
+    for_officer = _text(officer.get(as_police))
+    assert "Share the disclosure timetable" in for_officer
+    assert "Send the staff rota" not in for_officer
+    assert "Share the disclosure timetable" not in _text(
+        dsl.get(as_police.replace(police, str(place.school_id)))
+    )
+    assert "Share the disclosure timetable" in _text(
+        lado.get(f"/authorities/{place.authority_id}/actions")
+    )
+    with app.app_context():
+        told = {
+            (m.template, m.recipient)
+            for m in db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.template.like("meeting_%"))
+            )
+        }
+    assert ("meeting_invitation", agencies.officer.email) in told
+    assert ("meeting_actions", agencies.officer.email) in told
+    assert not any(recipient == colleague_account.email for _, recipient in told)
 
 
 def test_answers_sent_after_the_meeting_are_taken_and_marked_late(
