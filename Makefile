@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # Local development: plain http on 127.0.0.1, e-mails written to the log.
 DEV_ENV := PORTAL_ENV=development
 
-.PHONY: run test bench bench-tools lint format install install-dev assets secrets migrate demo-data \
+.PHONY: run test bench bench-tools lint format install install-dev assets secrets migrate demo-data chromium \
         postgres clean help
 
 help:
@@ -31,7 +31,7 @@ run: install assets secrets migrate demo-data
 	$(DEV_ENV) $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--access-logfile - wsgi:app
 
-test: install-dev assets postgres
+test: install-dev assets postgres chromium
 	$(BIN)/pytest
 
 # Printed figures, never pass/fail: see benchmarks/*.py for what each measures.
@@ -108,6 +108,14 @@ postgres:
 		echo "Installing PostgreSQL from Debian"; \
 		$(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
+	fi
+
+# Browser tests drive Debian's Chromium through its ChromeDriver (no browser downloads).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		echo "Installing Chromium and ChromeDriver from Debian"; \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
 	fi
 
 clean:
