@@ -244,6 +244,17 @@ def is_whole_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+class DateInput(GovDateInput):
+    """GOV.UK's date input, whose legend keeps the field's label when a template only
+    styles it (params={"fieldset": {"legend": {"classes": ...}}}): the library adds the
+    label only when the template gives no fieldset at all."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        params["fieldset"].setdefault("legend", {}).setdefault("text", field.label.text)
+        return params
+
+
 class DateInputField(Field):
     """A GOV.UK date input (day, month, year), with GOV.UK's error messages.
 
@@ -252,7 +263,7 @@ class DateInputField(Field):
     before 1900 is taken. What was typed is kept and shown again when it is wrong.
     """
 
-    widget = GovDateInput()
+    widget = DateInput()
     EARLIEST = datetime.date(1900, 1, 1)
 
     def __init__(

@@ -297,6 +297,22 @@ def test_a_meeting_in_the_past_or_not_on_a_working_day_needs_a_reason(
     assert "Police availability" in _text(lado.get(allowed.headers["Location"]))
 
 
+def test_date_questions_are_named_in_their_legend(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    """A template that styles a date's legend must not lose the legend's words."""
+    case_url = _referral(app, place, dsl, lado)
+    meeting_url = _meeting_url(lado, case_url, place)
+    for url, legend in (
+        (f"{case_url}/meetings/new", "Date"),
+        (f"{meeting_url}/requests/new", "Due by the end of"),
+    ):
+        page = _text(lado.get(url))
+        assert re.search(
+            rf'<legend class="govuk-fieldset__legend[^"]*">\s*{legend}\s*</legend>', page
+        )
+
+
 def test_an_organisation_with_no_one_to_answer_is_named(
     app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
 ) -> None:
