@@ -243,7 +243,7 @@ def invite_person(
         raise NoOneToAnswerError(
             "email",
             organisation,
-            f"No one with that e-mail address can sign in for {organisation.name}",
+            f"No one with that email address can sign in for {organisation.name}",
         )
     for invitee in meeting.invitees:
         if invitee.organisation_id == organisation.id and invitee.user_id is None:

@@ -395,11 +395,11 @@ def test_one_of_an_agencys_people_invited_by_name_sees_the_meeting_and_their_act
         ({"organisation": "", "email": agencies.officer.email}, "Select their organisation"),
         (
             {"organisation": police, "email": "nobody@test.example"},
-            "No one with that e-mail address can sign in for Brookshire Police",
+            "No one with that email address can sign in for Brookshire Police",
         ),
         (  # a real account, but at another organisation: the same words
             {"organisation": police, "email": place.dsl.email},
-            "No one with that e-mail address can sign in for Brookshire Police",
+            "No one with that email address can sign in for Brookshire Police",
         ),
         (
             {"organisation": str(place.school_id), "email": place.dsl.email},
