@@ -244,15 +244,9 @@ def is_whole_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-class DateInput(GovDateInput):
-    """GOV.UK's date input, whose legend keeps the field's label when a template only
-    styles it (params={"fieldset": {"legend": {"classes": ...}}}): the library adds the
-    label only when the template gives no fieldset at all."""
-
-    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
-        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
-        params["fieldset"].setdefault("legend", {}).setdefault("text", field.label.text)
-        return params
+class DateInput(_KeepsQuestion, GovDateInput):
+    """GOV.UK's date input: as for radios, a template that only styles the legend keeps
+    the field's label as its words."""
 
 
 class DateInputField(Field):
