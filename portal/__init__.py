@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.main import bp as main_bp
     from portal.meetings import bp as meetings_bp
     from portal.referrals import bp as referrals_bp
+    from portal.updates import bp as updates_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(casework_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(updates_bp)
 
     # Order matters: a database that is down answers 503 before anything else runs, and
     # a timed-out session is noted before access control sends the user to sign in.

@@ -43,7 +43,9 @@ from portal.models import (
     Membership,
     Organisation,
     OrganisationAuthority,
+    PublishedUpdate,
     Role,
+    UpdateRecipient,
     User,
 )
 
@@ -441,6 +443,19 @@ def invited_meeting_or_404(
         invited_meetings_of(organisation, user).where(Meeting.id == meeting_id)
     ).first()
     return meeting or _not_found()
+
+
+def updates_for(organisation: Organisation, case_id: uuid.UUID) -> Select[PublishedUpdate]:
+    """The texts of a case's updates the LADO published to the organisation, newest
+    first: only these, never the original or another audience's text."""
+    reached = select(UpdateRecipient.published_update_id).where(
+        UpdateRecipient.organisation_id == organisation.id, UpdateRecipient.case_id == case_id
+    )
+    return (
+        select(PublishedUpdate)
+        .where(PublishedUpdate.id.in_(reached))
+        .order_by(PublishedUpdate.published_at.desc())
+    )
 
 
 def requests_of(organisation: Organisation) -> Select[InformationRequest]:

@@ -90,6 +90,9 @@ TEMPLATES = {
         "{organisation} needs someone who can answer the LADO's requests",
         "email/someone_needed.txt",
     ),
+    "update_published": EmailTemplate(
+        "News from the LADO about case {reference}", "email/update_published.txt"
+    ),
     "request_due_tomorrow": EmailTemplate(
         "Reminder: information for case {reference} is due by {due}",
         "email/request_due_tomorrow.txt",

@@ -18,6 +18,8 @@ from portal.checklists import Agency
 from portal.extensions import db
 from portal.meetings import service as meetings
 from portal.models import Case, DelayReason, MeetingKind, Organisation, Role, User, utcnow
+from portal.redaction import Audience
+from portal.updates import service as updates
 from tests.client import PortalClient
 from tests.factories import Account, make_account, make_authority, make_organisation, sign_in
 from tests.referrals import journey
@@ -180,8 +182,17 @@ def _asked(
         asked = meetings.request_information(
             case, meeting, organisation, Agency.EMPLOYER, meetings.default_due(meeting), lado, None
         )
+        # A draft update, for the page that chooses each audience's redactions.
+        update = updates.write(
+            case,
+            lado,
+            text="Spoke to the school on Monday: call 07700 900123",
+            audiences=[Audience.POLICE, Audience.SUBJECT],
+            other_names=["A Witness"],
+            address_hash=None,
+        )
         db.session.commit()
-        return {"meeting_id": [meeting.id], "request_id": [asked.id]}
+        return {"meeting_id": [meeting.id], "request_id": [asked.id], "update_id": [update.id]}
 
 
 # Who fills the forms, and the least they need to reach them: (minimum posts, role).
@@ -218,6 +229,8 @@ def test_every_form_survives_hostile_answers(app: Flask, who: str) -> None:
         "name": ["start_triage"],
         "meeting_id": [uuid.uuid4()],
         "request_id": [uuid.uuid4()],
+        "update_id": [uuid.uuid4()],
+        "embargo_id": [uuid.uuid4()],
     }
     if person is not None:
         sign_in(client, app, person)

@@ -32,6 +32,7 @@ from portal.models import (
     CaseEvent,
     CaseNote,
     CaseTransfer,
+    CaseUpdate,
     Deadline,
     DeadlineKind,
     DelayReason,
@@ -40,9 +41,11 @@ from portal.models import (
     utcnow,
 )
 from portal.pages import drawn_then_committed
+from portal.redaction import Audience
 from portal.referrals import service as referral_service
 from portal.referrals.sections import CONTACT_SECTIONS, PARTNER_SECTIONS
 from portal.referrals.views import attachment_download
+from portal.updates import service as update_service
 from portal.workdays import uk_date
 
 WORK = Permission.AUTHORITY_CASES_WORK
@@ -151,6 +154,9 @@ def _case(
     earlier = repeats.earlier_contacts(case)
     repeats.record_look_up(user, case, earlier, address_hash())
     meetings = db.session.scalars(access.meetings_of(case).order_by(Meeting.starts_at)).all()
+    updates = db.session.scalars(
+        select(CaseUpdate).where(CaseUpdate.case_id == case.id).order_by(CaseUpdate.written_at)
+    ).all()
     viewed = (
         db.session.scalars(
             select(AuditEvent)
@@ -166,6 +172,9 @@ def _case(
         viewed=viewed,
         earlier=earlier,
         meetings=meetings,
+        updates=updates,
+        embargoes=update_service.standing(case),
+        audience_labels={a.value: a.label for a in Audience},
         may_arrange=case.status in meeting_service.MEETING_STATUSES,
         meeting_kind=lambda kind: meeting_service.kind_label(kind, authority),
         viewers=people | _people({e.actor_id for e in viewed or [] if e.actor_id} - people.keys()),

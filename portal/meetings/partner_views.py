@@ -48,6 +48,7 @@ from portal.models import (
 )
 from portal.pages import drawn_then_committed
 from portal.referrals import uploads
+from portal.vocabulary import OrganisationType
 
 ANSWER = Permission.ORGANISATION_REQUESTS_ANSWER
 
@@ -124,6 +125,8 @@ def answer(user: User, organisation: Organisation, request_id: uuid.UUID) -> Res
         files=service.files_of(found),
         now=utcnow(),
         authority=db.session.get_one(Authority, found.authority_id),
+        updates=db.session.scalars(access.updates_for(organisation, found.case_id)).all(),
+        police=organisation.type == OrganisationType.POLICE,
     )
 
 

@@ -41,6 +41,7 @@ from portal.models.timeline import (
     Deadline,
     DelayReason,
 )
+from portal.models.update import CaseUpdate, Embargo, PublishedUpdate, UpdateRecipient
 from portal.models.user import (
     AUTHORITY_ROLES,
     ORGANISATION_ROLES,
@@ -66,12 +67,14 @@ __all__ = [
     "CaseNote",
     "CaseStatus",
     "CaseTransfer",
+    "CaseUpdate",
     "ChecklistQuestion",
     "Child",
     "DataKey",
     "Deadline",
     "DeadlineKind",
     "DelayReason",
+    "Embargo",
     "InformationRequest",
     "Invitation",
     "Meeting",
@@ -84,6 +87,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PasswordReset",
+    "PublishedUpdate",
     "RecoveryCode",
     "ReferenceCounter",
     "RequestAttachment",
@@ -94,6 +98,7 @@ __all__ = [
     "StoredFileChunk",
     "Subject",
     "ThrottleKey",
+    "UpdateRecipient",
     "User",
     "WebSession",
     "normalise_email",

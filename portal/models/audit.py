@@ -71,6 +71,11 @@ class AuditKind(StrEnum):
     # The LADO's team asked an organisation's administrators to add someone to answer.
     SOMEONE_NEEDED = "request.someone_needed"
     REQUEST_VIEWED = "request.viewed"
+    UPDATE_WRITTEN = "update.written"
+    UPDATE_PUBLISHED = "update.published"
+    UPDATE_VIEWED = "update.viewed"
+    EMBARGO_SET = "embargo.set"
+    EMBARGO_LIFTED = "embargo.lifted"
     REQUEST_SAVED = "request.saved"
     REQUEST_SUBMITTED = "request.submitted"
     REQUEST_FILE_ADDED = "request.file_added"

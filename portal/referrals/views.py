@@ -202,6 +202,9 @@ def case_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseRetur
         "referrals/view.html",
         summary=_summary(flow, case),
         status=partner_status(case),
+        updates=db.session.scalars(access.updates_for(place, case.id)).all()
+        if isinstance(place, Organisation)
+        else None,
         **_context(flow, place, case),
     )
 
