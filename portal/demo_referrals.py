@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from portal import workflow
+from portal import redaction, workflow
 from portal.checklists import agency_for
 from portal.extensions import db
 from portal.meetings import service as meetings
@@ -29,6 +29,8 @@ from portal.referrals.sections import (
     Section,
 )
 from portal.vocabulary import Answer
+from portal.redaction import Audience
+from portal.updates import service as updates
 from portal.workdays import UK, add_working_days, uk_date
 
 
@@ -183,6 +185,7 @@ def _to_a_meeting(
         send=True,
         address_hash=None,
     )
+    _an_update(lado, case)
     meetings.save_answers(
         asked["oakwood"],
         users["dsl@oakwood.example"],
@@ -190,6 +193,28 @@ def _to_a_meeting(
         send=False,
         address_hash=None,
     )
+
+
+def _an_update(lado: User, case: Case) -> None:
+    """An update published as the portal suggested: the school, the police and the
+    subject each read their own text of it."""
+    update = updates.write(
+        case,
+        lado,
+        text=(
+            "The ASV meeting is arranged. Child A (demo) has been spoken to by her class "
+            "teacher with her parents present. Dana Safeguarding reported the concern the same day; "
+            "the police can be reached on 01632 960 999. Until the meeting the school keeps "
+            "the subject away from Year 5."
+        ),
+        audiences=[Audience.REFERRER, Audience.POLICE, Audience.SUBJECT],
+        other_names=[],
+        address_hash=None,
+    )
+    terms = redaction.suggestions(update.text or "", updates.known(case, update))
+    chosen = updates.chosen_texts(update, terms, kept=updates.suggested(update, terms), added={})
+    shown = updates.digest(updates.previews(update, chosen))
+    updates.publish(case, update, lado, chosen, shown, None)
 
 
 def load(

@@ -171,6 +171,14 @@ def _normal(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+# Words of a name that are not taken out on their own: records often call a child
+# "Child A" or "Pupil B", and "the child" must still read as such.
+NOT_NAMES_ALONE = frozenset(
+    "child children pupil student young person boy girl baby infant sibling mr mrs ms miss "
+    "dr the and of".split()
+)
+
+
 def _name_terms(names: Iterable[str], kind: Sensitive) -> list[Term]:
     terms = []
     for name in names:
@@ -179,7 +187,12 @@ def _name_terms(names: Iterable[str], kind: Sensitive) -> list[Term]:
             continue
         terms.append(Term(name, kind))
         words = re.findall(r"[^\W\d_](?:[^\W\d_]|['’])*", name)
-        terms += [Term(word, kind) for word in words if len(word) >= 2 and len(words) > 1]
+        if len(words) > 1:
+            terms += [
+                Term(word, kind)
+                for word in words
+                if len(word) >= 2 and word.casefold() not in NOT_NAMES_ALONE
+            ]
     return terms
 
 

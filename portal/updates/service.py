@@ -241,6 +241,16 @@ def known(case: Case, update: CaseUpdate) -> Known:
     )
 
 
+def suggested(update: CaseUpdate, terms: list[Term]) -> dict[Audience, list[str]]:
+    """The suggestions ticked before the LADO changes anything: each audience's rule."""
+    return {
+        audience: [
+            t.text for t in redaction.proposed(audience, terms) if redaction.removable(audience, t)
+        ]
+        for audience in audiences_of(update)
+    }
+
+
 def chosen_texts(
     update: CaseUpdate,
     terms: list[Term],

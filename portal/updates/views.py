@@ -113,13 +113,9 @@ def review(
         return _published(authority, case, update)
     audiences = service.audiences_of(update)
     terms = redaction.suggestions(update.text or "", service.known(case, update))
-    proposed = {a: redaction.proposed(a, terms) for a in audiences}
     removable = {a: [t for t in terms if redaction.removable(a, t)] for a in audiences}
     always = {a: [t for t in terms if not redaction.removable(a, t)] for a in audiences}
-    defaults = {
-        f"redact_{a.value}": [t.text for t in proposed[a] if redaction.removable(a, t)]
-        for a in audiences
-    }
+    defaults = {f"redact_{a.value}": kept for a, kept in service.suggested(update, terms).items()}
     form = review_form(audiences, removable, data=defaults if request.method == "GET" else None)
     chosen = service.chosen_texts(
         update,
