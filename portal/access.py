@@ -45,9 +45,11 @@ from portal.models import (
     OrganisationAuthority,
     PublishedUpdate,
     Role,
+    SubjectLink,
     UpdateRecipient,
     User,
 )
+from portal.redaction import Audience
 
 View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
 
@@ -128,7 +130,11 @@ ASSIGNABLE_ROLES: Final[dict[Permission, tuple[Role, ...]]] = {
 
 PUBLIC: Final = "public"
 SIGNED_IN: Final = "signed_in"
-AccessRule = str  # PUBLIC, SIGNED_IN or a Permission
+SUBJECT: Final = "subject"
+AccessRule = str  # PUBLIC, SIGNED_IN, SUBJECT or a Permission
+# Besides their own pages, a subject reaches only these: signing in and out, their
+# account (password, authenticator), and the home page that sends them to their cases.
+SUBJECT_MAY_ALSO_REACH: Final = ("auth.", "main.home")
 ACCESS_RULE_ATTRIBUTE: Final = "access_rule"
 
 
@@ -149,6 +155,21 @@ def signed_in(view: View) -> View:
         return view(*args, user=_signed_in_user(), **kwargs)
 
     setattr(wrapped, ACCESS_RULE_ATTRIBUTE, SIGNED_IN)
+    return cast(View, wrapped)
+
+
+def subject_page(view: View) -> View:
+    """A page for a subject (a signed-in user with no role, linked to cases); 404 for
+    anyone else. The view receives them as ``user``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        user = _signed_in_user()
+        if not user.is_subject:
+            _not_found()
+        return view(*args, user=user, **kwargs)
+
+    setattr(wrapped, ACCESS_RULE_ATTRIBUTE, SUBJECT)
     return cast(View, wrapped)
 
 
@@ -191,6 +212,11 @@ def enforce_access() -> ResponseReturnValue | None:
     rule = access_rule_of(view)
     if rule is None:
         abort(403)
+    if current_user.is_authenticated and current_user.is_subject:
+        # Every other page is not there for a subject.
+        if rule in (PUBLIC, SUBJECT) or request.endpoint.startswith(SUBJECT_MAY_ALSO_REACH):
+            return None
+        abort(404)
     if rule == PUBLIC or current_user.is_authenticated:
         return None
     target = request.full_path.rstrip("?") if request.method == "GET" else None
@@ -345,7 +371,12 @@ def pending_invitations(place: Authority | Organisation) -> Select[Invitation]:
     )
     return (
         select(Invitation)
-        .where(scope, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .where(
+            scope,
+            Invitation.case_id.is_(None),  # a subject's is the case's, not the people page's
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
         .order_by(Invitation.created_at.desc())
     )
 
@@ -454,6 +485,28 @@ def updates_for(organisation: Organisation, case_id: uuid.UUID) -> Select[Publis
     return (
         select(PublishedUpdate)
         .where(PublishedUpdate.id.in_(reached))
+        .order_by(PublishedUpdate.published_at.desc())
+    )
+
+
+def subject_cases_of(user: User) -> Select[Case]:
+    """The cases a subject's account is linked to (and not ended): all they may read."""
+    linked = select(SubjectLink.case_id).where(
+        SubjectLink.user_id == user.id, SubjectLink.ended_at.is_(None)
+    )
+    return select(Case).where(Case.id.in_(linked)).order_by(Case.received_at.desc())
+
+
+def subject_case_or_404(user: User, case_id: uuid.UUID) -> Case:
+    found = db.session.scalars(subject_cases_of(user).where(Case.id == case_id)).first()
+    return found or _not_found()
+
+
+def updates_for_subject(case: Case) -> Select[PublishedUpdate]:
+    """What was published to the subject audience on the case, newest first."""
+    return (
+        select(PublishedUpdate)
+        .where(PublishedUpdate.case_id == case.id, PublishedUpdate.audience == Audience.SUBJECT)
         .order_by(PublishedUpdate.published_at.desc())
     )
 

@@ -48,9 +48,13 @@ class DemoOrganisation:
 class DemoAccount:
     email: str
     full_name: str
-    role: Role
+    role: Role | None  # None: a subject, linked to a case rather than given a role
     place: str  # an authority code or an organisation key
     totp_secret: str
+
+    @property
+    def label(self) -> str:
+        return self.role.label if self.role else "Subject (no employer)"
 
 
 AUTHORITIES = (
@@ -196,6 +200,14 @@ ACCOUNTS = (
         "juniors",
         "WGDGODXCXFQGDTU6BZR7IHUKBKUKWMMW",
     ),
+    # Linked to Brookfield's referral at its meeting (portal/demo_referrals.py).
+    DemoAccount(
+        "subject@example.org",
+        "Robin Sample (demo)",
+        None,
+        "BRK",
+        "FTZDOPDCOFJIQWUOJUYSGLZJK6DRLRIF",
+    ),
 )
 
 
@@ -214,6 +226,8 @@ def load() -> None:
             meeting_name=spec.meeting_name,
             privacy_notice_url=f"https://www.{spec.code.lower()}.example/lado-privacy-notice",
             minutes_working_days=spec.minutes_working_days,
+            contact_email=f"lado-team@{spec.code.lower()}.example",
+            contact_phone="01632 960 500",
         )
         db.session.add(authority)
         authorities[spec.code] = authority
@@ -247,13 +261,16 @@ def load() -> None:
             totp_secret=account.totp_secret,
             mfa_enrolled_at=now,
         )
-        if account.place in authorities:
-            membership = Membership(role=account.role, authority_id=authorities[account.place].id)
-        else:
-            membership = Membership(
-                role=account.role, organisation_id=organisations[account.place].id
+        if account.role is None:
+            pass  # a subject: demo_referrals links them to their case
+        elif account.place in authorities:
+            user.memberships.append(
+                Membership(role=account.role, authority_id=authorities[account.place].id)
             )
-        user.memberships.append(membership)
+        else:
+            user.memberships.append(
+                Membership(role=account.role, organisation_id=organisations[account.place].id)
+            )
         db.session.add(user)
         users[account.email] = user
     db.session.commit()

@@ -6,6 +6,7 @@ sealed, numbered and audited as any other)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -16,7 +17,8 @@ from portal import redaction, workflow
 from portal.checklists import agency_for
 from portal.extensions import db
 from portal.meetings import service as meetings
-from portal.models import Authority, Case, MeetingKind, Organisation, User, utcnow
+from portal.models import Authority, Case, MeetingKind, Organisation, SubjectLink, User, utcnow
+from portal.redaction import Audience
 from portal.referrals import forms, service
 from portal.referrals.sections import (
     ABOUT_YOU,
@@ -28,9 +30,8 @@ from portal.referrals.sections import (
     SUBJECT,
     Section,
 )
-from portal.vocabulary import Answer
-from portal.redaction import Audience
 from portal.updates import service as updates
+from portal.vocabulary import Answer
 from portal.workdays import UK, add_working_days, uk_date
 
 
@@ -203,9 +204,9 @@ def _an_update(lado: User, case: Case) -> None:
         lado,
         text=(
             "The ASV meeting is arranged. Child A (demo) has been spoken to by her class "
-            "teacher with her parents present. Dana Safeguarding reported the concern the same day; "
-            "the police can be reached on 01632 960 999. Until the meeting the school keeps "
-            "the subject away from Year 5."
+            "teacher with her parents present. Dana Safeguarding reported the concern the "
+            "same day; the police can be reached on 01632 960 999. Until the meeting the "
+            "school keeps the subject away from Year 5."
         ),
         audiences=[Audience.REFERRER, Audience.POLICE, Audience.SUBJECT],
         other_names=[],
@@ -237,9 +238,21 @@ def load(
             brookfield,
             {**incident, "harm_category": "emotional"},
             full_name="Robin Sample (demo)",
-            job_title="Lunchtime supervisor",
+            job_title="Volunteer reading helper",
+            has_employer="no",
+            employer="",
         )
         _to_a_meeting(users, organisations, in_meetings)
+        # A volunteer has no employer to tell them: they read their updates themselves.
+        subject = users["subject@example.org"]
+        subject.subject_links.append(
+            SubjectLink(
+                id=uuid.uuid4(),
+                user_id=subject.id,
+                case_id=in_meetings.id,
+                authority_id=in_meetings.authority_id,
+            )
+        )
 
         draft = service.start_referral(dsl, oakwood, brookfield, None)
         _save(

@@ -60,6 +60,8 @@ def service_navigation() -> list[dict[str, Any]]:
     if not current_user.is_authenticated:
         return []
     user: User = current_user
+    if user.is_subject:
+        return [_item("Your cases", "subjects.your_cases"), _item("Your account", "auth.account")]
     items = [_item("Home", "main.home")]
     referring = access.organisations_where(user, Permission.ORGANISATION_REFERRALS)
     if len(referring) == 1:

@@ -50,6 +50,11 @@ TEMPLATES = {
     "invitation_existing_user": EmailTemplate(
         "You have been given access in the {service_name}", "email/invitation.txt"
     ),
+    # To a subject: the council's name, never what the case is about.
+    "subject_invitation": EmailTemplate(
+        "{authority} has set up a way for you to read its updates",
+        "email/subject_invitation.txt",
+    ),
     "password_reset": EmailTemplate("Reset your password", "email/password_reset.txt"),
     "password_changed": EmailTemplate(
         "Your password has been changed", "email/password_changed.txt"

@@ -174,8 +174,27 @@ def _normal(text: str) -> str:
 # Words of a name that are not taken out on their own: records often call a child
 # "Child A" or "Pupil B", and "the child" must still read as such.
 NOT_NAMES_ALONE = frozenset(
-    "child children pupil student young person boy girl baby infant sibling mr mrs ms miss "
-    "dr the and of".split()
+    [
+        "child",
+        "children",
+        "pupil",
+        "student",
+        "young",
+        "person",
+        "boy",
+        "girl",
+        "baby",
+        "infant",
+        "sibling",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "the",
+        "and",
+        "of",
+    ]
 )
 
 

@@ -209,6 +209,11 @@ DEADLINE_RULES: dict[DeadlineKind, DeadlineRule] = {
     DeadlineKind.MINUTES: DeadlineRule(
         Timescale(10, Unit.WORKING_DAYS), False, "Send the meeting's minutes", True
     ),
+    # After each meeting, a subject with no employer (or with an account of their own to
+    # read updates) hears within 48 hours: met by publishing an update to the subject.
+    DeadlineKind.SUBJECT_UPDATE: DeadlineRule(
+        Timescale(48, Unit.HOURS), False, "Update the subject"
+    ),
     # 3 months from receipt, then 3 months from each summary (a note marked as one).
     DeadlineKind.PROGRESS_SUMMARY: DeadlineRule(
         Timescale(3, Unit.MONTHS), True, "Progress summary"

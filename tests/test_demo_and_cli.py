@@ -47,7 +47,7 @@ def test_the_readme_lists_exactly_the_demo_accounts() -> None:
     places = {a.code: a.name for a in demo.AUTHORITIES}
     places.update({o.key: o.name for o in demo.ORGANISATIONS})
     expected = [
-        (a.role.label, places[a.place], a.email, demo.DEMO_PASSWORD, a.totp_secret)
+        (a.label, places[a.place], a.email, demo.DEMO_PASSWORD, a.totp_secret)
         for a in demo.ACCOUNTS
     ]
     assert readme_accounts() == expected

@@ -7,9 +7,11 @@ from typing import Any
 from govuk_frontend_wtf.wtforms_widgets import GovSelect
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, Email, ValidationError
 
 from portal.fields import (
+    EMAIL_FORMAT,
+    EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
     Checkboxes,
     ChoiceField,
@@ -20,6 +22,7 @@ from portal.fields import (
     choices_of,
     email_field,
     full_name_field,
+    optional_text_field,
     submit_field,
     text_field,
 )
@@ -94,6 +97,18 @@ class AuthoritySettingsForm(Form):
         widget=Radios(),
         choices=[SelectChoice("10", "10 working days"), SelectChoice("15", "15 working days")],
         validators=[DataRequired(message="Select when minutes are sent")],
+    )
+    contact_email = optional_text_field(
+        "The LADO team's email address (optional)",
+        max_length=EMAIL_MAX_LENGTH,
+        thing="The email address",
+        extra=(Email(message=EMAIL_FORMAT),),
+        description="Shown to subjects who read their updates in the portal",
+    )
+    contact_phone = optional_text_field(
+        "The LADO team's phone number (optional)",
+        max_length=40,
+        thing="The phone number",
     )
     submit = submit_field("Save settings")
 

@@ -91,6 +91,8 @@ def update_authority_settings(
     meeting_name: MeetingName,
     privacy_notice_url: str,
     minutes_working_days: int,
+    contact_email: str | None = None,
+    contact_phone: str | None = None,
     address_hash: str | None = None,
 ) -> None:
     changes = _apply(
@@ -99,6 +101,8 @@ def update_authority_settings(
         meeting_name=meeting_name,
         privacy_notice_url=privacy_notice_url.strip(),
         minutes_working_days=minutes_working_days,
+        contact_email=(contact_email or "").strip().lower() or None,
+        contact_phone=(contact_phone or "").strip() or None,
     )
     if changes:
         audit.record(

@@ -49,6 +49,8 @@ def authority_settings(user: User, authority: Authority) -> ResponseReturnValue:
             "meeting_name": authority.meeting_name.value,
             "privacy_notice_url": authority.privacy_notice_url,
             "minutes_working_days": str(authority.minutes_working_days),
+            "contact_email": authority.contact_email,
+            "contact_phone": authority.contact_phone,
         }
     )
     if form.validate_on_submit():
@@ -59,6 +61,8 @@ def authority_settings(user: User, authority: Authority) -> ResponseReturnValue:
             meeting_name=MeetingName(form.meeting_name.data),
             privacy_notice_url=form.privacy_notice_url.data,
             minutes_working_days=int(form.minutes_working_days.data),
+            contact_email=form.contact_email.data,
+            contact_phone=form.contact_phone.data,
             address_hash=address_hash(),
         )
         flash("Settings saved.", "success")

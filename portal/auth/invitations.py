@@ -25,7 +25,16 @@ from portal.auth.links import (
 from portal.auth.service import replace_password, set_password, user_by_email
 from portal.config import current_settings
 from portal.extensions import db
-from portal.models import AuditKind, Invitation, Membership, Role, User, normalise_email, utcnow
+from portal.models import (
+    AuditKind,
+    Invitation,
+    Membership,
+    Role,
+    SubjectLink,
+    User,
+    normalise_email,
+    utcnow,
+)
 from portal.places import Place, is_in, place_at, place_ids, place_name
 from portal.tokens import hash_token, new_token
 
@@ -229,6 +238,8 @@ def _grant(invitation: Invitation, user: User, address_hash: str | None) -> None
 
 
 def _add_roles(invitation: Invitation, user: User) -> None:
+    if invitation.case_id is not None:
+        _link_subject(invitation.case_id, invitation, user)
     place = place_of(invitation)
     for role in invitation.roles:
         # A role the user had before and lost is reactivated rather than duplicated.
@@ -245,3 +256,19 @@ def _add_roles(invitation: Invitation, user: User) -> None:
             previous.deactivated_at = None
         else:
             user.memberships.append(Membership(role=role, **place_ids(place)))
+
+
+def _link_subject(case_id: uuid.UUID, invitation: Invitation, user: User) -> None:
+    """A subject's invitation links their account to the case (again, if it was ended)."""
+    previous = next((link for link in user.subject_links if link.case_id == case_id), None)
+    if previous is not None:
+        previous.ended_at = None
+    else:
+        user.subject_links.append(
+            SubjectLink(
+                id=uuid.uuid4(),
+                user_id=user.id,
+                case_id=case_id,
+                authority_id=invitation.authority_id,
+            )
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,6 +18,8 @@ from portal.places import place_at
 @bp.route("/")
 @signed_in
 def home(user: User) -> ResponseReturnValue:
+    if user.is_subject:
+        return redirect(url_for("subjects.your_cases"))
     places = [
         {
             "place": place_at(membership.authority_id, membership.organisation_id),

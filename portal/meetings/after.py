@@ -36,6 +36,7 @@ from portal.models import (
     utcnow,
 )
 from portal.referrals import uploads
+from portal.subjects import service as subjects
 
 
 def ends_at(meeting: Meeting) -> datetime:
@@ -86,6 +87,8 @@ def record_held(
     finished = min(ends_at(meeting), now)
     workflow.start_deadline(case, DeadlineKind.ACTIONS, finished)
     workflow.start_deadline(case, DeadlineKind.MINUTES, finished)
+    if subjects.told_directly(case):
+        workflow.start_deadline(case, DeadlineKind.SUBJECT_UPDATE, finished)
     audit.about_case(
         AuditKind.MEETING_HELD, case, actor.id, address_hash, meeting_id=str(meeting.id)
     )

@@ -34,6 +34,7 @@ from portal.models.organisation import Organisation, OrganisationAuthority
 from portal.models.outbox import OutboxMessage, OutboxStatus
 from portal.models.sign_in_attempt import SignInAttempt, ThrottleKey
 from portal.models.stored_file import StoredFile, StoredFileChunk
+from portal.models.subject_link import SubjectLink
 from portal.models.timeline import (
     CaseEvent,
     CaseNote,
@@ -97,6 +98,7 @@ __all__ = [
     "StoredFile",
     "StoredFileChunk",
     "Subject",
+    "SubjectLink",
     "ThrottleKey",
     "UpdateRecipient",
     "User",

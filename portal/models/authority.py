@@ -30,6 +30,9 @@ class Authority(Base):
     privacy_notice_url: Mapped[URL]
     # Minutes go out within 10 working days nationally; some authorities allow 15.
     minutes_working_days: Mapped[int] = mapped_column(default=10)
+    # How the LADO's team is reached: shown to subjects on their pages.
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[CreatedAt]
 
     organisations: Mapped[list[Organisation]] = relationship(

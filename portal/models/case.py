@@ -70,6 +70,7 @@ class DeadlineKind(StrEnum):
     ACTIONS = "actions"  # a meeting's actions go out within 24 hours of it
     MINUTES = "minutes"  # and its minutes within the authority's 10 or 15 working days
     PROGRESS_SUMMARY = "progress_summary"  # a referral open 3 months: a summary, 3-monthly
+    SUBJECT_UPDATE = "subject_update"  # a subject with no employer: told within 48 hours
 
 
 class Case(Base):

@@ -34,6 +34,9 @@ class Invitation(Base):
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
+    # An invitation to a subject: no roles, but a link to this case (the authority is
+    # the case's, for its audit trail).
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.crypto.blind_index import BlindIndex, normalise_email
 from portal.crypto.fields import TEXT, OwnerSpec, encrypted
 from portal.models.base import Base, CreatedAt, UUIDPrimaryKey, enum_column, unique_where
+from portal.models.subject_link import SubjectLink
 from portal.vocabulary import LabelledEnum, labels
 
 
@@ -76,6 +77,11 @@ class User(Base):
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    # A subject's cases (portal/models/subject_link.py): read only for someone with no
+    # active membership, so staff and partners never load them.
+    subject_links: Mapped[list[SubjectLink]] = relationship(
+        cascade="all, delete-orphan", lazy="select"
+    )
 
     # Flask-Login's protocol, written out so the model needs no mixin.
     is_anonymous = False
@@ -86,7 +92,12 @@ class User(Base):
 
     @property
     def is_active(self) -> bool:
-        return any(membership.is_active for membership in self.memberships)
+        return bool(self.active_memberships) or self.is_subject
+
+    @property
+    def is_subject(self) -> bool:
+        """Someone who signs in only to read the updates published to them as a subject."""
+        return not self.active_memberships and any(link.is_active for link in self.subject_links)
 
     def get_id(self) -> str:
         return str(self.id)

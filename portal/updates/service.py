@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from portal import audit, redaction
+from portal import audit, redaction, workflow
 from portal.checklists import Agency, agency_for
 from portal.extensions import db
 from portal.formatting import long_date
@@ -26,6 +26,7 @@ from portal.models import (
     AuditKind,
     Case,
     CaseUpdate,
+    DeadlineKind,
     Embargo,
     InformationRequest,
     MeetingInvitee,
@@ -36,6 +37,7 @@ from portal.models import (
     utcnow,
 )
 from portal.redaction import Audience, Known, Term
+from portal.subjects import service as subjects
 from portal.workdays import uk_date
 
 AUDIENCE_ORDER = (
@@ -340,8 +342,16 @@ def publish(
         published.append(text)
     update.published_at = now
     update.published_by_id = actor.id
+    if Audience.SUBJECT in audiences:
+        # One update tells them of every meeting since the last.
+        for deadline in workflow.open_deadlines(case):
+            if deadline.kind == DeadlineKind.SUBJECT_UPDATE:
+                deadline.met_at = now
     told = [o for organisations in reaching.values() for o in organisations]
-    tell(answerers(*told), "update_published", case.authority_id, case.reference)
+    readers = answerers(*told)
+    if Audience.SUBJECT in audiences:
+        readers += subjects.readers(case)
+    tell(readers, "update_published", case.authority_id, case.reference)
     audit.about_case(
         AuditKind.UPDATE_PUBLISHED,
         case,
