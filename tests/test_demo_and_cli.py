@@ -142,13 +142,15 @@ def test_a_volume_of_fictional_cases_follows_the_machine(app: Flask) -> None:
 
 def test_every_readme_account_signs_in(app: Flask) -> None:
     app.test_cli_runner().invoke(args=["demo-data"])
-    for _role, _place, email, password, secret in readme_accounts():
+    for role, _place, email, password, secret in readme_accounts():
         browser = app.test_client()
         response = browser.submit("/sign-in", {"email": email, "password": password})
         assert response.headers["Location"] == "/sign-in/security-code", email
         response = browser.submit("/sign-in/security-code", {"code": pyotp.TOTP(secret).now()})
         assert response.headers["Location"] == "/", email
-        assert browser.get("/").status_code == 200
+        home = browser.get("/", follow_redirects=True)  # a subject goes on to their cases
+        assert home.status_code == 200
+        assert home.request.path == ("/your-cases" if role.startswith("Subject") else "/")
 
 
 def test_creating_an_authority_and_inviting_its_first_administrator(
