@@ -23,10 +23,10 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make clean  - remove .venv, node_modules and built assets (keeps instance/)"
 
-# The outbox worker (it sends the e-mails, here into the log) runs beside gunicorn and
+# The outbox sender (it sends the e-mails, here into the log) runs beside gunicorn and
 # stops with it.
 run: install assets secrets migrate demo-data
-	@$(DEV_ENV) $(FLASK) outbox worker & worker=$$!; \
+	@$(DEV_ENV) $(FLASK) outbox send --loop & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--access-logfile - wsgi:app

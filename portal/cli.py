@@ -1,5 +1,5 @@
 """``flask`` commands for operators: secrets, authorities, demo data, the outbox and
-housekeeping. Cron runs ``flask outbox deliver`` and ``flask housekeeping``."""
+housekeeping. Cron runs ``flask outbox send`` and ``flask housekeeping``."""
 
 from __future__ import annotations
 
@@ -92,41 +92,43 @@ def authority_invite_admin(code: str, email: str, full_name: str) -> None:
     invite(
         actor=None, email=email, full_name=full_name, roles=[Role.AUTHORITY_ADMIN], place=authority
     )
-    click.echo(f"Invitation queued for {authority.display_name}; run `flask outbox deliver`")
+    click.echo(f"Invitation queued for {authority.display_name}; run `flask outbox send`")
 
 
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
 
 
-@outbox_cli.command("deliver")
-def outbox_deliver() -> None:
-    """Send every pending e-mail once, then stop."""
-    from portal.notify import deliver_pending
-
-    total = 0
-    while sent := deliver_pending():
-        total += sent
-    click.echo(f"Sent {total} e-mail(s)")
-
-
-@outbox_cli.command("worker")
+@outbox_cli.command("send")
+@click.option(
+    "--loop",
+    is_flag=True,
+    help="Keep sending as e-mails are queued, until stopped (SIGTERM or Ctrl-C): for a "
+    "service of its own. Without it, send what is waiting and stop: for cron.",
+)
 @click.option(
     "--poll-seconds",
     type=float,
     default=2.0,
     show_default=True,
-    help="How long to wait when there is nothing to send.",
+    help="With --loop, how long to wait when there is nothing to send.",
 )
-def outbox_worker(poll_seconds: float) -> None:
-    """Keep sending e-mails as they are queued, until stopped (SIGTERM or Ctrl-C)."""
-    from portal.notify import run_worker
+def outbox_send(loop: bool, poll_seconds: float) -> None:
+    """Send the e-mails waiting in the outbox (any number of senders may run at once:
+    each message is claimed before it is sent, so none goes twice)."""
+    from portal.notify import deliver_pending, run_worker
 
+    if not loop:
+        total = 0
+        while sent := deliver_pending():
+            total += sent
+        click.echo(f"Sent {total} e-mail(s)")
+        return
     stopping = threading.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stopping.set())
-    click.echo("Outbox worker started")
+    click.echo("Outbox sender started")
     run_worker(poll_seconds, stopping.is_set)
-    click.echo("Outbox worker stopped")
+    click.echo("Outbox sender stopped")
 
 
 @click.command("housekeeping")

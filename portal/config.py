@@ -21,7 +21,8 @@ from portal.crypto.keyring import Keyring
 ENV_PREFIX = "PORTAL_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 ENVIRONMENTS = ("production", "development", "test")
-MAIL_TRANSPORTS = ("log", "smtp", "memory")
+MAIL_TRANSPORTS = ("log", "smtp", "notify", "memory")
+NOTIFY_API = "https://api.notifications.service.gov.uk"
 PASSWORD_HASH_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -101,6 +102,10 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = True
+    # GOV.UK Notify: one email template whose subject is ((subject)) and body ((body)).
+    notify_api_key: str = field(default="", repr=False)
+    notify_template_id: str = ""
+    notify_base_url: str = NOTIFY_API
     proxy_fix_hops: int = 0
     database_connect_timeout: int = 3
 
@@ -172,6 +177,9 @@ class Settings:
             "SMTP_HOST": "smtp_host",
             "SMTP_USERNAME": "smtp_username",
             "SMTP_PASSWORD": "smtp_password",
+            "NOTIFY_API_KEY": "notify_api_key",
+            "NOTIFY_TEMPLATE_ID": "notify_template_id",
+            "NOTIFY_BASE_URL": "notify_base_url",
         }
         for name, attribute in text_settings.items():
             if (value := get(name)) is not None:
@@ -196,10 +204,19 @@ class Settings:
             values["password_hash_profile"] = _choice(
                 value, "PASSWORD_HASH_PROFILE", PASSWORD_HASH_PROFILES
             )
-        if environment == "production" and values.get("mail_transport", "log") != "smtp":
+        transport = values.get("mail_transport", "log")
+        if environment == "production" and transport not in ("smtp", "notify"):
             raise ConfigError(
-                f"{ENV_PREFIX}MAIL_TRANSPORT must be smtp in production: the development "
-                "transport writes one-time links into the log"
+                f"{ENV_PREFIX}MAIL_TRANSPORT must be notify or smtp in production: the "
+                "development transport writes one-time links into the log"
+            )
+        if transport == "notify" and not (
+            values.get("notify_api_key") and values.get("notify_template_id")
+        ):
+            raise ConfigError(
+                f"{ENV_PREFIX}MAIL_TRANSPORT=notify needs {ENV_PREFIX}NOTIFY_API_KEY and "
+                f"{ENV_PREFIX}NOTIFY_TEMPLATE_ID (a template whose subject is ((subject)) "
+                "and body ((body)))"
             )
         if values.get("password_hash_profile") == "CHEAPEST" and environment != "test":
             raise ConfigError(

@@ -30,6 +30,8 @@ def _councils() -> list[str]:
     if current_user.is_authenticated:
         user: User = current_user
         authority_ids = {m.authority_id for m in user.active_memberships if m.authority_id}
+        if user.is_subject:  # the councils of the cases they follow
+            authority_ids |= {link.authority_id for link in user.subject_links if link.is_active}
         organisation_ids = [m.organisation_id for m in user.active_memberships if m.organisation_id]
         if organisation_ids:
             linked = db.session.scalars(

@@ -1,7 +1,7 @@
 """The outbox: e-mails are written to a table in the same transaction as the change that
 caused them, then delivered by a transport.
 
-``flask outbox worker`` delivers them within a couple of seconds; ``flask outbox deliver``
+``flask outbox send --loop`` delivers them within a couple of seconds; ``flask outbox send``
 does one pass (for cron, or to flush by hand). A message is claimed with a conditional
 UPDATE before sending, so any number of workers never send it twice. Once sent, the body
 is cleared: it may hold a one-time link.
@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 
 from flask import current_app, has_request_context, render_template, url_for
+from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
@@ -161,10 +162,28 @@ class SmtpTransport:
             smtp.send_message(email)
 
 
+class NotifyTransport:
+    """GOV.UK Notify, through its own client. Notify sends the portal's subject and body
+    through one template ((subject)) / ((body)); the message id is the reference, so a
+    message can be found in Notify's records without any personal data."""
+
+    def send(self, message: OutboxMessage, settings: Settings) -> None:
+        client = NotificationsAPIClient(
+            settings.notify_api_key, base_url=settings.notify_base_url, timeout=30
+        )
+        client.send_email_notification(
+            email_address=message.recipient,
+            template_id=settings.notify_template_id,
+            personalisation={"subject": message.subject, "body": message.body or ""},
+            reference=str(message.id),
+        )
+
+
 TRANSPORTS: dict[str, Transport] = {
     "log": LogTransport(),
     "memory": MemoryTransport(),
     "smtp": SmtpTransport(),
+    "notify": NotifyTransport(),
 }
 
 
@@ -271,7 +290,7 @@ def _send(message_id: uuid.UUID, transport: Transport, settings: Settings) -> in
 
 
 def run_worker(poll_seconds: float, stop: Callable[[], bool]) -> None:
-    """Deliver the outbox until ``stop()`` says so: ``flask outbox worker``, a service of
+    """Deliver the outbox until ``stop()`` says so: ``flask outbox send --loop``, a service of
     its own beside gunicorn. Requests never send e-mail themselves: a mail server's speed
     must neither slow pages nor show in their timing (which would tell a caller of
     "forgot password" whether an address has an account)."""

@@ -274,11 +274,15 @@ def find(text: str, texts: Iterable[str]) -> list[str]:
     return [m.group() for m in pattern.finditer(_normal(text))] if pattern else []
 
 
+# Neighbouring redactions read as one ("[redacted] [redacted]" for a first and last name).
+_NEIGHBOURS = re.compile(rf"{re.escape(REDACTED)}(?:[ \t]+{re.escape(REDACTED)})+")
+
+
 def redact(text: str, texts: Iterable[str]) -> str:
     """``text`` with every whole-word occurrence of ``texts`` replaced by [redacted]."""
     pattern = _pattern(texts)
     text = _normal(text)
-    return pattern.sub(REDACTED, text) if pattern else text
+    return _NEIGHBOURS.sub(REDACTED, pattern.sub(REDACTED, text)) if pattern else text
 
 
 def removable(audience: Audience, term: Term) -> bool:

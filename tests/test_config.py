@@ -50,7 +50,7 @@ def test_production_needs_its_public_address(tmp_path: Path) -> None:
 
 
 def test_production_will_not_write_emails_to_the_log(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="MAIL_TRANSPORT must be smtp in production"):
+    with pytest.raises(ConfigError, match="MAIL_TRANSPORT must be notify or smtp in production"):
         from_env(
             tmp_path,
             PORTAL_SECRET_KEY=GOOD_KEY,
@@ -124,3 +124,20 @@ def test_gunicorn_entry_point_exits_with_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("portal: cannot start: no secret key")
+
+
+def test_notify_needs_its_key_and_template(tmp_path: Path) -> None:
+    production = {
+        "PORTAL_SECRET_KEY": GOOD_KEY,
+        "PORTAL_BASE_URL": "https://x.example",
+        "PORTAL_KEYS": KEYS,
+        "PORTAL_MAIL_TRANSPORT": "notify",
+    }
+    with pytest.raises(ConfigError, match="NOTIFY_API_KEY and PORTAL_NOTIFY_TEMPLATE_ID"):
+        from_env(tmp_path, **production, PORTAL_NOTIFY_API_KEY="key")
+    secret = "live-0123-notify-api-key-canary"
+    settings = from_env(
+        tmp_path, **production, PORTAL_NOTIFY_API_KEY=secret, PORTAL_NOTIFY_TEMPLATE_ID="t"
+    )
+    assert settings.mail_transport == "notify"
+    assert secret not in repr(settings)  # the API key is a secret

@@ -201,7 +201,7 @@ def test_creating_an_authority_and_inviting_its_first_administrator(
         invitation = db.session.scalars(select(Invitation)).one()
         assert invitation.roles == [Role.AUTHORITY_ADMIN]
         assert db.session.scalars(select(OutboxMessage)).one().recipient == "it@northtown.example"
-    result = runner.invoke(args=["outbox", "deliver"])
+    result = runner.invoke(args=["outbox", "send"])
     assert "Sent 1 e-mail" in result.output
     assert "https://portal.test/invitation/" in mailbox.last()["body"]
     unknown = runner.invoke(

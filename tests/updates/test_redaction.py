@@ -95,6 +95,10 @@ def test_a_child_recorded_as_child_a_leaves_the_word_child_alone() -> None:
     )
 
 
+def test_neighbouring_redactions_read_as_one() -> None:
+    assert redact("Jo Bloggs Smith came", ["Jo", "Bloggs", "Smith"]) == "[redacted] came"
+
+
 def test_the_last_check_finds_a_name_written_without_its_accent() -> None:
     assert still_named("Zoe went home; ZOË did too; Zoeland", ["Zoë"]) == ["Zoe", "ZOË"]
     assert still_named("Nothing here", ["Zoë"]) == []

@@ -346,3 +346,32 @@ def test_an_update_of_another_case_or_authority_is_404(
     assert lado.get(f"{case_url}/updates/{uuid.uuid4()}").status_code == 404
     with app.app_context():
         assert db.session.scalars(select(UpdateRecipient)).all() == []
+
+
+def test_the_update_and_each_audiences_text_are_sealed_in_the_database(
+    app: Flask,
+    database: Any,
+    place: Place,
+    dsl: PortalClient,
+    lado: PortalClient,
+    agencies: Agencies,
+) -> None:
+    from tests.rawdata import appears_in, canary, raw_database_bytes
+
+    secret_words, witness, reason = canary(), canary(), canary()
+    case_url = _case(app, place, dsl, lado, agencies)
+    update_url = _write(
+        lado, case_url, ["police", "subject"], text=f"Update {secret_words}", other_names=witness
+    ).headers["Location"]
+    assert _publish(lado, update_url).status_code == 302
+    lado.submit(
+        f"{case_url}/embargoes",
+        {"audience": "employer", "until": _parts(uk_date(utcnow())), "reason": reason},
+    )
+    assert secret_words in _texts(app)[Audience.POLICE]
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    dump = raw_database_bytes(database)
+    for secret in (secret_words, witness, reason):
+        assert not appears_in(dump, secret)
