@@ -74,7 +74,7 @@ labels(
         "crime_reference": "The crime reference (police information)",
         "postcode": "A postcode",
         "phone": "A phone number",
-        "email": "An e-mail address",
+        "email": "An email address",
         "date": "A date",
         "added": "Added by you",
     },
@@ -232,7 +232,7 @@ def _date_forms(day: date) -> list[str]:
 def suggestions(text: str, known: Known) -> list[Term]:
     """Every term the portal would take out of ``text`` for some audience: those of the
     case's own that the text contains, then what the patterns find. One entry per text
-    (the first kind found wins), longest first."""
+    (the first kind found wins), by kind (children first), then longest first."""
     candidates = [
         *_name_terms(known.children, Sensitive.CHILD),
         *_name_terms(known.referrers, Sensitive.REFERRER),
@@ -256,7 +256,8 @@ def suggestions(text: str, known: Known) -> list[Term]:
     for kind, pattern in PATTERNS.items():
         for match in pattern.finditer(text):
             found.setdefault(match.group().casefold(), Term(match.group(), kind))
-    return sorted(found.values(), key=lambda t: (-len(t.text), t.text))
+    order = list(Sensitive)
+    return sorted(found.values(), key=lambda t: (order.index(t.kind), -len(t.text), t.text))
 
 
 def _pattern(texts: Iterable[str]) -> re.Pattern[str] | None:

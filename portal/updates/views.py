@@ -166,6 +166,7 @@ def _published(authority: Authority, case: Case, update: CaseUpdate) -> Response
         case=case,
         authority=authority,
         update=update,
+        texts=sorted(update.published, key=lambda t: service.AUDIENCE_ORDER.index(t.audience)),
         people=people,
         organisations=organisations,
     )
