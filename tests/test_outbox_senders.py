@@ -75,15 +75,19 @@ def notify_api() -> Iterator[str]:
     server.server_close()
 
 
-def test_notify_sends_the_subject_and_body_through_one_template(
-    make_app: Callable[..., Flask], notify_api: str
-) -> None:
-    app = make_app(
+def _notifying(make_app: Callable[..., Flask], notify_api: str, api_key: str = API_KEY) -> Flask:
+    return make_app(
         mail_transport="notify",
-        notify_api_key=API_KEY,
+        notify_api_key=api_key,
         notify_template_id=TEMPLATE_ID,
         notify_base_url=notify_api,
     )
+
+
+def test_notify_sends_the_subject_and_body_through_one_template(
+    make_app: Callable[..., Flask], notify_api: str
+) -> None:
+    app = _notifying(make_app, notify_api)
     queue(app)
     with app.app_context():
         message_id = db.session.scalars(select(OutboxMessage.id)).one()
@@ -100,12 +104,7 @@ def test_notify_sends_the_subject_and_body_through_one_template(
 def test_notify_failing_leaves_the_message_to_retry(
     make_app: Callable[..., Flask], notify_api: str
 ) -> None:
-    app = make_app(
-        mail_transport="notify",
-        notify_api_key=API_KEY,
-        notify_template_id=TEMPLATE_ID,
-        notify_base_url=notify_api,
-    )
+    app = _notifying(make_app, notify_api)
     queue(app)
     NotifyStandIn.failing = True
     with app.app_context():
@@ -123,12 +122,7 @@ def test_notify_failing_leaves_the_message_to_retry(
 def test_a_wrong_notify_key_is_refused_and_retried(
     make_app: Callable[..., Flask], notify_api: str
 ) -> None:
-    app = make_app(
-        mail_transport="notify",
-        notify_api_key=f"wrong-{SERVICE_ID}-{uuid.uuid4()}",
-        notify_template_id=TEMPLATE_ID,
-        notify_base_url=notify_api,
-    )
+    app = _notifying(make_app, notify_api, api_key=f"wrong-{SERVICE_ID}-{uuid.uuid4()}")
     queue(app)
     with app.app_context():
         assert notify.deliver_pending() == 0
