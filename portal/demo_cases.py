@@ -26,10 +26,12 @@ from portal.extensions import db
 from portal.models import (
     Authority,
     Case,
+    CaseConclusion,
     CaseEvent,
     CaseStatus,
     Deadline,
     DeadlineKind,
+    OnwardReferral,
     Organisation,
     OrganisationAuthority,
     ReferenceCounter,
@@ -37,7 +39,17 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.vocabulary import Answer, HarmCategory, SourceType, SubjectSector, ThresholdCriterion
+from portal.retention import retained_until
+from portal.vocabulary import (
+    Answer,
+    ConcludingAction,
+    HarmCategory,
+    OnwardBody,
+    Outcome,
+    SourceType,
+    SubjectSector,
+    ThresholdCriterion,
+)
 from portal.workdays import uk_date
 from portal.workflow import TRANSITIONS, start_deadline
 
@@ -316,6 +328,53 @@ def _add_case(
     subject.job_title = rng.choice(JOBS)
     db.session.add(subject)
     _add_history(rng, case, referrer, place.officers, moves, received, now)
+    if "record_outcome" in moves:
+        _conclude(rng, case, subject.date_of_birth, moves, received, now)
+
+
+# Roughly as annual reports find them (Bromley 2022/23: 55, 19, 47, 1, 0).
+OUTCOME_WEIGHTS = {
+    Outcome.SUBSTANTIATED: 55,
+    Outcome.UNSUBSTANTIATED: 19,
+    Outcome.UNFOUNDED: 47,
+    Outcome.FALSE: 1,
+    Outcome.MALICIOUS: 0.5,
+}
+
+
+def _conclude(
+    rng: random.Random,
+    case: Case,
+    born: date | None,
+    moves: Sequence[str],
+    received: datetime,
+    now: datetime,
+) -> None:
+    """An outcome (and its retention date), then any concluding actions and referrals on,
+    without opening the subject's sealed date of birth again."""
+    outcome = rng.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
+    decided = uk_date(received + (now - received) * rng.uniform(0.6, 0.9))
+    case.outcome = outcome
+    case.outcome_on = decided
+    case.retained_until = retained_until(case.incident_on or decided, born)
+    case.remove_from_personnel_records = outcome == Outcome.MALICIOUS
+    if "record_concluding_actions" not in moves:
+        return
+    kind = rng.choice(list(ConcludingAction))
+    db.session.add(
+        CaseConclusion(
+            id=uuid.uuid4(), case_id=case.id, authority_id=case.authority_id, kind=kind, on=decided
+        )
+    )
+    if outcome == Outcome.SUBSTANTIATED and rng.random() < 0.3:
+        referral = OnwardReferral(
+            id=uuid.uuid4(),
+            case_id=case.id,
+            authority_id=case.authority_id,
+            body=rng.choice([OnwardBody.DBS, OnwardBody.OFSTED, OnwardBody.TRA]),
+            on=decided,
+        )
+        db.session.add(referral)
 
 
 def _add_history(

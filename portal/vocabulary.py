@@ -342,3 +342,101 @@ labels(
     ContactMethod,
     {"phone": "Phone", "email": "Email", "letter": "Letter", "in_person": "In person"},
 )
+
+
+class Outcome(LabelledEnum):
+    """The five statutory outcomes of a referral (KCSIE), on the balance of
+    probabilities. A referral without one is "ongoing"."""
+
+    SUBSTANTIATED = "substantiated"
+    UNSUBSTANTIATED = "unsubstantiated"
+    UNFOUNDED = "unfounded"
+    FALSE = "false"
+    MALICIOUS = "malicious"
+
+
+labels(
+    Outcome,
+    {
+        "substantiated": "Substantiated",
+        "unsubstantiated": "Unsubstantiated",
+        "unfounded": "Unfounded",
+        "false": "False",
+        "malicious": "Malicious",
+    },
+)
+
+# What each outcome means, shown beside the choice (../shared/domain.md).
+OUTCOME_DEFINITIONS = {
+    Outcome.SUBSTANTIATED: "There is sufficient evidence to prove the allegation, or it is "
+    "admitted.",
+    Outcome.UNSUBSTANTIATED: "There is insufficient evidence either to prove or disprove the "
+    "allegation. It implies neither guilt nor innocence.",
+    Outcome.UNFOUNDED: "There is no evidence or proper basis to support the allegation. The "
+    "person making it may have misinterpreted the incident or been mistaken.",
+    Outcome.FALSE: "There is sufficient evidence to disprove the allegation.",
+    Outcome.MALICIOUS: "There is sufficient evidence to disprove the allegation, and there "
+    "has been a deliberate act to deceive.",
+}
+
+
+class ConcludingAction(LabelledEnum):
+    """What the employer (or the LADO) did at the end: annual reports count them."""
+
+    DISMISSAL = "dismissal"
+    RESIGNATION = "resignation"
+    CESSATION_OF_USE = "cessation_of_use"
+    SUSPENSION_LIFTED = "suspension_lifted"
+    WRITTEN_WARNING = "written_warning"
+    VERBAL_WARNING = "verbal_warning"
+    TRAINING = "training"
+    MANAGEMENT_ADVICE = "management_advice"
+    NO_FURTHER_ACTION = "no_further_action"
+
+
+labels(
+    ConcludingAction,
+    {
+        "dismissal": "Dismissal",
+        "resignation": "Resignation",
+        "cessation_of_use": "Cessation of use (volunteer, agency worker, carer)",
+        "suspension_lifted": "Suspension lifted",
+        "written_warning": "Written warning",
+        "verbal_warning": "Verbal warning",
+        "training": "Further training",
+        "management_advice": "Management advice",
+        "no_further_action": "No further action",
+    },
+)
+
+
+class OnwardBody(LabelledEnum):
+    """Where the LADO or the employer referred the person on: the DBS and the regulators."""
+
+    DBS = "dbs"
+    OFSTED = "ofsted"
+    TRA = "tra"
+    GMC = "gmc"
+    NMC = "nmc"
+    HCPC = "hcpc"
+    SOCIAL_WORK_ENGLAND = "social_work_england"
+    SPORTS_BODY = "sports_body"
+    POLICE = "police"
+    OTHER = "other"
+
+
+labels(
+    OnwardBody,
+    {
+        "dbs": "Disclosure and Barring Service (DBS)",
+        "ofsted": "Ofsted",
+        "tra": "Teaching Regulation Agency (TRA)",
+        "gmc": "General Medical Council (GMC)",
+        "nmc": "Nursing and Midwifery Council (NMC)",
+        "hcpc": "Health and Care Professions Council (HCPC)",
+        "social_work_england": "Social Work England",
+        "sports_body": "A sports governing body (the FA, ECB, British Gymnastics...)",
+        "police": "The police",
+        "other": "Another body",
+    },
+)

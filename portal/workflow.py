@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, select, update
 
-from portal import audit, notify, transfers
+from portal import audit, notify, outcomes, transfers
 from portal.access import Permission, permissions_in
 from portal.extensions import db
 from portal.models import (
@@ -40,7 +40,7 @@ from portal.models import (
     utcnow,
 )
 from portal.models.base import insert_unless_exists
-from portal.vocabulary import HarmCategory, LabelledEnum, labels
+from portal.vocabulary import HarmCategory, LabelledEnum, Outcome, labels
 from portal.workdays import Timescale, Unit, uk_date
 
 COUNTERS = cast(Table, ReferenceCounter.__table__)
@@ -461,6 +461,8 @@ def move(
     if extra:
         raise ForbiddenMoveError(f"‘{transition.label}’ cannot start {sorted(extra)}")
     detail = detail or {}
+    if "outcome" in transition.detail_keys and detail.get("outcome") not in set(Outcome):
+        raise MissingAnswerError("outcome", "Select the outcome")
     unknown = set(detail) - transition.detail_keys
     if unknown:
         raise ForbiddenMoveError(f"‘{transition.label}’ does not record {sorted(unknown)}")
@@ -489,6 +491,8 @@ def move(
             deadline.met_at = now
     if detail.get("harm_category"):  # the LADO's category replaces the referrer's
         case.harm_category = HarmCategory(detail["harm_category"])
+    if detail.get("outcome"):
+        outcomes.record(case, Outcome(detail["outcome"]), uk_date(now))
     event = _record(
         case,
         transition,

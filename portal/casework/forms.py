@@ -14,15 +14,23 @@ from wtforms.widgets import HiddenInput
 from portal.fields import (
     Checkboxes,
     ChoiceField,
+    DateInputField,
     Form,
     MultipleChoiceField,
     choices_of,
     long_text_field,
+    optional_text_field,
     radio_field,
     submit_field,
 )
 from portal.models import DelayReason
-from portal.vocabulary import HarmCategory, ThresholdCriterion
+from portal.vocabulary import (
+    ConcludingAction,
+    HarmCategory,
+    OnwardBody,
+    Outcome,
+    ThresholdCriterion,
+)
 from portal.workflow import Transition
 
 
@@ -50,6 +58,35 @@ class MoveForm(Form):
         widget=GovSelect(),
         choices=[],
         validators=[DataRequired(message="Select the authority to transfer it to")],
+    )
+    outcome = radio_field(
+        "What is the outcome?",
+        choices_of(Outcome),
+        required="Select the outcome",
+        description="On the balance of probabilities",
+    )
+    actions = MultipleChoiceField(
+        "What were the concluding actions?",
+        widget=Checkboxes(),
+        choices=choices_of(ConcludingAction),
+        validators=[DataRequired(message="Select the concluding actions, or no further action")],
+        description="Select all that apply",
+    )
+    actions_on = DateInputField(
+        "When were they taken?",
+        thing="The date",
+        required="Enter the date the concluding actions were taken",
+    )
+    referred_to = MultipleChoiceField(
+        "Was the person referred to the DBS or a regulator?",
+        widget=Checkboxes(),
+        choices=choices_of(OnwardBody),
+        validators=[Optional()],
+        description="Select all that apply. Leave empty if not",
+    )
+    referred_on = DateInputField("When were they referred?", thing="The date of the referral")
+    referred_other = optional_text_field(
+        "Which other body?", max_length=200, thing="The other body"
     )
     rationale = long_text_field(
         "Your reasons",
@@ -85,6 +122,10 @@ class MoveForm(Form):
             keep |= {"criteria", "harm_category"}
         if transition.may_start:
             keep.add("strategy_discussion")
+        if "outcome" in transition.detail_keys:
+            keep.add("outcome")
+        if "actions" in transition.detail_keys:
+            keep |= {"actions", "actions_on", "referred_to", "referred_on", "referred_other"}
         if "to_authority_id" in transition.detail_keys:
             keep.add("to_authority")
             form.to_authority.choices = [SelectChoice("", "Choose an authority"), *authorities]
@@ -94,6 +135,21 @@ class MoveForm(Form):
             delattr(form, name)
         form.submit.label.text = transition.label
         return form
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """A referral on needs its date, and "another body" its name: questions that
+        depend on another answer, so checked once every answer has been read."""
+        valid: bool = super().validate(extra_validators)
+        if "referred_to" not in self or not self.referred_to.data:
+            return valid
+        needed = [(self.referred_on, "Enter the date of the referral")]
+        if OnwardBody.OTHER.value in self.referred_to.data:
+            needed.append((self.referred_other, "Enter which other body"))
+        for field, message in needed:
+            if not field.data and not field.errors:
+                field.errors = [message]
+                valid = False
+        return valid
 
     def questions(self) -> list[Any]:
         return [field for field in self if field.name not in ("csrf_token", "version", "submit")]

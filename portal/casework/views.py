@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal import access, audit, workflow
+from portal import access, audit, outcomes, workflow
 from portal.access import Permission, requires
 from portal.auth.views import address_hash
 from portal.casework import bp, queue, repeats
@@ -46,6 +46,7 @@ from portal.referrals import service as referral_service
 from portal.referrals.sections import CONTACT_SECTIONS, PARTNER_SECTIONS
 from portal.referrals.views import attachment_download
 from portal.updates import service as update_service
+from portal.vocabulary import OUTCOME_DEFINITIONS, ConcludingAction, OnwardBody
 from portal.workdays import uk_date
 
 WORK = Permission.AUTHORITY_CASES_WORK
@@ -276,6 +277,10 @@ def move_page(
             detail = {"criteria": form.criteria.data, "harm_category": form.harm_category.data}
         if "to_authority" in form:
             detail = {"to_authority_id": form.to_authority.data}
+        if "outcome" in form:
+            detail = {"outcome": form.outcome.data}
+        if "actions" in form:
+            detail = {"actions": form.actions.data}
         also = (
             [DeadlineKind.STRATEGY_DISCUSSION]
             if "strategy_discussion" in form and form.strategy_discussion.data
@@ -301,6 +306,20 @@ def move_page(
             # Stale or no longer allowed: the answers stay on the page with the reason.
             problem = str(error)
         else:
+            if "actions" in form:
+                outcomes.conclude(
+                    case,
+                    [ConcludingAction(value) for value in form.actions.data],
+                    form.actions_on.required_date,
+                    [
+                        (
+                            OnwardBody(value),
+                            form.referred_on.required_date,
+                            form.referred_other.data,
+                        )
+                        for value in form.referred_to.data or []
+                    ],
+                )
             db.session.commit()
             if case.authority_id != authority.id:  # transferred: no longer this queue's
                 receiver = db.session.get_one(Authority, case.authority_id)
@@ -322,6 +341,7 @@ def move_page(
         form=form,
         late=[workflow.DEADLINE_RULES[deadline.kind].label.lower() for deadline in late],
         problem=problem,
+        definitions={o.value: text for o, text in OUTCOME_DEFINITIONS.items()},
     )
 
 

@@ -11,9 +11,11 @@ from portal.models.blind_index import BlindIndexEntry
 from portal.models.case import (
     Case,
     CaseAttachment,
+    CaseConclusion,
     CaseStatus,
     Child,
     DeadlineKind,
+    OnwardReferral,
     ReferenceCounter,
     Subject,
 )
@@ -64,6 +66,7 @@ __all__ = [
     "BlindIndexEntry",
     "Case",
     "CaseAttachment",
+    "CaseConclusion",
     "CaseEvent",
     "CaseNote",
     "CaseStatus",
@@ -83,6 +86,7 @@ __all__ = [
     "MeetingInvitee",
     "MeetingKind",
     "Membership",
+    "OnwardReferral",
     "Organisation",
     "OrganisationAuthority",
     "OutboxMessage",

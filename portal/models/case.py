@@ -23,9 +23,12 @@ from portal.crypto.fields import JSON as SEALED_JSON
 from portal.models.base import Base, CreatedAt, UUIDPrimaryKey, enum_column, utcnow
 from portal.vocabulary import (
     Answer,
+    ConcludingAction,
     ContactMethod,
     EmploymentAction,
     HarmCategory,
+    OnwardBody,
+    Outcome,
     RegulatoryBody,
     SourceType,
     SubjectSector,
@@ -131,6 +134,13 @@ class Case(Base):
     # are added and met): the queue sorts thousands of open cases by it.
     next_due_at: Mapped[datetime | None]
     next_due_kind: Mapped[DeadlineKind | None] = enum_column(DeadlineKind)
+    # How a referral ended: clear, as the annual report counts them (None: ongoing).
+    outcome: Mapped[Outcome | None] = enum_column(Outcome)
+    outcome_on: Mapped[date | None]
+    # Kept until then (portal/retention.py); a malicious allegation is also removed from
+    # the subject's personnel records.
+    retained_until: Mapped[date | None]
+    remove_from_personnel_records: Mapped[bool] = mapped_column(default=False)
     # Which sections have been answered in full, in the form's own names.
     completed_sections: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What was typed on a page that could not be saved as answers yet (the person chose
@@ -257,6 +267,35 @@ class CaseAttachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="attachments")
+
+
+class CaseConclusion(Base):
+    """A concluding action on a referral (a dismissal, a warning...), with its date: clear,
+    as annual reports count them."""
+
+    __tablename__ = "case_conclusions"
+    __table_args__ = (Index("ix_case_conclusions_authority", "authority_id", "kind", "on"),)
+
+    id: Mapped[UUIDPrimaryKey]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    kind: Mapped[ConcludingAction] = enum_column(ConcludingAction)
+    on: Mapped[date]
+
+
+class OnwardReferral(Base):
+    """A referral of the person to the DBS or a regulator, with its date."""
+
+    __tablename__ = "onward_referrals"
+    __encryption_owner__ = CASE_OWNER
+    __table_args__ = (Index("ix_onward_referrals_authority", "authority_id", "body", "on"),)
+
+    id: Mapped[UUIDPrimaryKey]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    body: Mapped[OnwardBody] = enum_column(OnwardBody)
+    on: Mapped[date]
+    other_body = encrypted(TEXT, max_length=200)  # which, when "another body"
 
 
 class ReferenceCounter(Base):
