@@ -29,6 +29,7 @@ from portal.models import (
     AuditKind,
     Authority,
     Case,
+    CaseConclusion,
     CaseEvent,
     CaseNote,
     CaseTransfer,
@@ -37,6 +38,7 @@ from portal.models import (
     DeadlineKind,
     DelayReason,
     Meeting,
+    OnwardReferral,
     User,
     utcnow,
 )
@@ -174,6 +176,12 @@ def _case(
         earlier=earlier,
         meetings=meetings,
         updates=updates,
+        conclusions=db.session.scalars(
+            select(CaseConclusion).where(CaseConclusion.case_id == case.id)
+        ).all(),
+        referrals_on=db.session.scalars(
+            select(OnwardReferral).where(OnwardReferral.case_id == case.id)
+        ).all(),
         embargoes=update_service.standing(case),
         audience_labels={a.value: a.label for a in Audience},
         may_arrange=case.status in meeting_service.MEETING_STATUSES,

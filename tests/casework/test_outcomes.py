@@ -72,6 +72,10 @@ def test_the_outcome_is_recorded_with_its_retention_date(
     # years from the allegation.
     assert case.retained_until == date(2052, 6, 14)
     assert case.remove_from_personnel_records
+    page = _text(lado.get(case_url))
+    assert "Malicious, recorded" in page
+    assert "14 June 2052" in page
+    assert "remove the allegation from the subject's personnel records" in page
 
 
 def test_concluding_actions_and_referrals_on_are_recorded_with_their_dates(
@@ -135,3 +139,6 @@ def test_concluding_actions_and_referrals_on_are_recorded_with_their_dates(
         }
         assert {r.other_body for r in referrals} == {None, "The Diocese safeguarding team"}
     assert _case(app, case_url).status == CaseStatus.CONCLUDING_ACTIONS
+    page = _text(lado.get(case_url))
+    assert "Dismissal" in page
+    assert "The Diocese safeguarding team" in page
