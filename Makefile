@@ -110,12 +110,15 @@ postgres:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
 	fi
 
-# Browser tests drive Debian's Chromium through its ChromeDriver (no browser downloads).
+# Browser tests drive Debian's Chromium through its ChromeDriver (no browser downloads);
+# the closure letter's PDF is tested with DejaVu Sans, which prints any name.
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
-		echo "Installing Chromium and ChromeDriver from Debian"; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+		|| [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+		echo "Installing Chromium, ChromeDriver and DejaVu fonts from Debian"; \
 		$(SUDO) apt-get update -q && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			chromium chromium-driver fonts-dejavu-core; \
 	fi
 
 clean:

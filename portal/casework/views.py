@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal import access, audit, outcomes, workflow
+from portal import access, audit, closure, outcomes, workflow
 from portal.access import Permission, requires
 from portal.auth.views import address_hash
 from portal.casework import bp, queue, repeats
@@ -328,6 +328,8 @@ def move_page(
                         for value in form.referred_to.data or []
                     ],
                 )
+            if name == "close" and case.outcome is not None:
+                closure.publish_to_subject(case, closure.letter(case, authority, user), user)
             db.session.commit()
             if case.authority_id != authority.id:  # transferred: no longer this queue's
                 receiver = db.session.get_one(Authority, case.authority_id)

@@ -142,3 +142,70 @@ def test_concluding_actions_and_referrals_on_are_recorded_with_their_dates(
     page = _text(lado.get(case_url))
     assert "Dismissal" in page
     assert "The Diocese safeguarding team" in page
+
+
+def _concluded(app: Flask, place: Place, dsl: PortalClient, lado: PortalClient) -> str:
+    case_url = _at_meetings(app, place, dsl, lado)
+    _move(
+        lado,
+        f"{case_url}/record_outcome",
+        {"outcome": "unfounded", "rationale": "No basis", **LATE},
+    )
+    done: Any = _move(
+        lado,
+        f"{case_url}/record_concluding_actions",
+        {"actions": ["no_further_action"], "actions_on": _parts(TODAY), **LATE},
+    )
+    assert done.status_code == 302, _text(done)
+    return case_url
+
+
+def test_the_closure_letter_says_the_outcome_retention_privacy_and_access(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    case_url = _at_meetings(app, place, dsl, lado)
+    assert lado.get(f"{case_url}/closure-letter").status_code == 404  # no outcome yet
+    case_url = _concluded(app, place, dsl, lado)
+    page = _text(lado.get(f"{case_url}/closure-letter"))
+    assert "Dear Morgan Subject-Canary," in page
+    assert "Unfounded. There is no evidence or proper basis" in page
+    assert "until you reach State Pension age, or for 10 years" in page
+    assert "privacy notice" in page
+    assert "subject access request" in page
+    assert "Alex Child-Canary" not in page  # nothing of the children
+    pdf = lado.get(f"{case_url}/closure-letter.pdf")
+    assert pdf.status_code == 200
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.get_data().startswith(b"%PDF-")
+    assert dsl.get(f"{case_url}/closure-letter").status_code == 404  # the team's alone
+
+
+def test_a_name_beyond_latin_1_prints_in_the_pdf(app: Flask) -> None:
+    from portal.closure import Letter, as_pdf
+
+    letter = Letter(
+        reference="BRO-2026-00001",
+        dated=TODAY,
+        to="Łukasz Żółć",
+        paragraphs=[(None, "Şule and Zoë: every letter of a name prints.")],
+        signed="Lucy Lado",
+        authority="Brookshire Council",
+    )
+    document = as_pdf(letter)
+    assert document.startswith(b"%PDF-")
+    assert b"DejaVu" in document  # a font with every letter (make test installs it)
+
+
+def test_closing_puts_the_letter_with_a_subjects_updates(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient, mailbox: Any
+) -> None:
+    from tests.updates.test_subjects import _invite, _subject_signed_up
+
+    case_url = _concluded(app, place, dsl, lado)
+    _invite(lado, case_url)
+    subject = _subject_signed_up(app, mailbox)
+    closed: Any = _move(lado, f"{case_url}/close", {**LATE})
+    assert closed.status_code == 302, _text(closed)
+    page = _text(subject.get(f"/your-cases/{case_url.rsplit('/', 1)[1]}"))
+    assert "Unfounded. There is no evidence or proper basis" in page
+    assert "Alex Child-Canary" not in page
