@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.main import bp as main_bp
     from portal.meetings import bp as meetings_bp
     from portal.referrals import bp as referrals_bp
+    from portal.reports import bp as reports_bp
     from portal.subjects import bp as subjects_bp
     from portal.updates import bp as updates_bp
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(updates_bp)
     app.register_blueprint(subjects_bp)
+    app.register_blueprint(reports_bp)
 
     # Order matters: a database that is down answers 503 before anything else runs, and
     # a timed-out session is noted before access control sends the user to sign in.

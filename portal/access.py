@@ -72,6 +72,8 @@ class Permission(StrEnum):
     AUTHORITY_CASES_DECIDE = "authority:cases:decide"
     # Who looked at what: the audit trail of the authority's cases.
     AUTHORITY_AUDIT_VIEW = "authority:audit:view"
+    # The annual report and the timeliness figures (counts only, nothing of a case).
+    AUTHORITY_REPORTS_VIEW = "authority:reports:view"
 
     @property
     def scope(self) -> str:
@@ -84,6 +86,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.AUTHORITY_CONTACTS_LOG,
             Permission.AUTHORITY_CASES_WORK,
             Permission.AUTHORITY_CASES_DECIDE,
+            Permission.AUTHORITY_REPORTS_VIEW,
         }
     ),
     Role.LADO_MANAGER: frozenset(
@@ -92,16 +95,22 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.AUTHORITY_CASES_WORK,
             Permission.AUTHORITY_CASES_DECIDE,
             Permission.AUTHORITY_AUDIT_VIEW,
+            Permission.AUTHORITY_REPORTS_VIEW,
         }
     ),
     Role.BUSINESS_SUPPORT: frozenset(
-        {Permission.AUTHORITY_CONTACTS_LOG, Permission.AUTHORITY_CASES_WORK}
+        {
+            Permission.AUTHORITY_CONTACTS_LOG,
+            Permission.AUTHORITY_CASES_WORK,
+            Permission.AUTHORITY_REPORTS_VIEW,
+        }
     ),
     Role.AUTHORITY_ADMIN: frozenset(
         {
             Permission.AUTHORITY_SETTINGS_MANAGE,
             Permission.AUTHORITY_STAFF_MANAGE,
             Permission.AUTHORITY_ORGANISATIONS_MANAGE,
+            Permission.AUTHORITY_REPORTS_VIEW,
         }
     ),
     Role.PARTNER_MEMBER: frozenset(

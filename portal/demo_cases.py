@@ -39,6 +39,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.outcomes import months_between
 from portal.retention import retained_until
 from portal.vocabulary import (
     Answer,
@@ -356,6 +357,7 @@ def _conclude(
     decided = uk_date(received + (now - received) * rng.uniform(0.6, 0.9))
     case.outcome = outcome
     case.outcome_on = decided
+    case.outcome_months = months_between(uk_date(received), decided)
     case.retained_until = retained_until(case.incident_on or decided, born)
     case.remove_from_personnel_records = outcome == Outcome.MALICIOUS
     if "record_concluding_actions" not in moves:

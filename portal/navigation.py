@@ -81,6 +81,9 @@ def service_navigation() -> list[dict[str, Any]]:
         if len(access.authorities_where(user, Permission.AUTHORITY_CASES_WORK)) > 1:
             text = f"Queue: {db.session.get_one(Authority, authority_id).display_name}"
         items.append(_item(text, "casework.queue_page", authority_id=authority_id))
+    reporting = access.authorities_where(user, Permission.AUTHORITY_REPORTS_VIEW)
+    if len(reporting) == 1:
+        items.append(_item("Reports", "reports.annual", authority_id=reporting[0]))
     logging_in = access.authorities_where(user, Permission.AUTHORITY_CONTACTS_LOG)
     for authority_id in logging_in:
         text = "Log a contact"

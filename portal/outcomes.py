@@ -10,7 +10,7 @@ from datetime import date
 
 from portal.extensions import db
 from portal.models import Case, CaseConclusion, OnwardReferral
-from portal.retention import retained_until
+from portal.retention import add_years, retained_until
 from portal.vocabulary import ConcludingAction, OnwardBody, Outcome
 from portal.workdays import uk_date
 
@@ -23,9 +23,21 @@ def allegation_date(case: Case) -> date:
     return uk_date(case.received_at or case.created_at)
 
 
+def months_between(start: date, end: date) -> int:
+    """Calendar months from ``start`` to ``end``, rounded up: 0 on the same day, 1 up to
+    the same date next month, and so on."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > 0 and add_years(start, 0, months) < end:
+        months += 1
+    elif months > 0 and add_years(start, 0, months - 1) >= end:
+        months -= 1
+    return max(months, 1 if end > start else 0)
+
+
 def record(case: Case, outcome: Outcome, on: date) -> None:
     case.outcome = outcome
     case.outcome_on = on
+    case.outcome_months = months_between(uk_date(case.received_at or case.created_at), on)
     born = case.subject.date_of_birth if case.subject else None
     case.retained_until = retained_until(allegation_date(case), born)
     # A malicious allegation is removed from the subject's personnel records (KCSIE).

@@ -137,6 +137,9 @@ class Case(Base):
     # How a referral ended: clear, as the annual report counts them (None: ongoing).
     outcome: Mapped[Outcome | None] = enum_column(Outcome)
     outcome_on: Mapped[date | None]
+    # Whole calendar months from receipt to the outcome, rounded up: the report's "resolved
+    # within 1, 3 or 12 months" counted in SQL.
+    outcome_months: Mapped[int | None]
     # Kept until then (portal/retention.py); a malicious allegation is also removed from
     # the subject's personnel records.
     retained_until: Mapped[date | None]

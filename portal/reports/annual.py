@@ -1,0 +1,405 @@
+"""The annual report for a reporting year (1 April to 31 March), as every LADO publishes
+it (../shared/domain.md, "What authorities report").
+
+Every figure is counted by the database from clear columns: a case's status moves (its
+events), category of harm, source, the subject's sector, the outcome and its month
+count, deadlines, meetings, concluding actions and referrals on. Nothing sealed is
+opened and no case is loaded into Python, so it takes the same few queries for a
+hundred cases or a hundred thousand.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, select
+
+from portal.extensions import db
+from portal.models import (
+    Authority,
+    Case,
+    CaseConclusion,
+    CaseEvent,
+    CaseStatus,
+    CaseTransfer,
+    Deadline,
+    DeadlineKind,
+    Meeting,
+    MeetingKind,
+    OnwardReferral,
+    Subject,
+)
+from portal.models.timeline import DelayReason
+from portal.vocabulary import (
+    ConcludingAction,
+    HarmCategory,
+    LabelledEnum,
+    OnwardBody,
+    Outcome,
+    SourceType,
+    SubjectSector,
+)
+from portal.workdays import UK
+
+YEARS_COMPARED = 5
+INITIAL_MEETINGS = (
+    MeetingKind.STRATEGY_DISCUSSION,
+    MeetingKind.EVALUATION,
+    MeetingKind.ALLEGATIONS,
+)
+MONTHS = ("April", "May", "June", "July", "August", "September", "October", "November",
+          "December", "January", "February", "March")  # fmt: skip
+
+
+Cell = str | int | float
+
+
+@dataclass
+class Table:
+    key: str  # a short name, for the CSV and the spreadsheet's tab
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+
+@dataclass
+class AnnualReport:
+    authority: Authority
+    first_year: int  # the year the reporting year starts: 2022 for 2022/23
+    tables: list[Table]
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_year}/{str(self.first_year + 1)[-2:]}"
+
+
+def year_bounds(first_year: int) -> tuple[datetime, datetime]:
+    """1 April (UK midnight) to the next 1 April, as instants."""
+    start = datetime.combine(date(first_year, 4, 1), time(0), tzinfo=UK)
+    end = datetime.combine(date(first_year + 1, 4, 1), time(0), tzinfo=UK)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def reporting_year_of(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def _moved(transition: str) -> ColumnElement[bool]:
+    """The case made this move at some time (a threshold decision, say)."""
+    return exists().where(CaseEvent.case_id == Case.id, CaseEvent.transition == transition)
+
+
+REFERRAL = _moved("accept_referral")
+CONSULTATION = _moved("give_advice")
+
+
+def _contacts(authority_id: uuid.UUID, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(
+        Case.authority_id == authority_id,
+        Case.status != CaseStatus.DRAFT,
+        Case.received_at >= start,
+        Case.received_at < end,
+    )
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def _count_where(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.count().filter(and_(*conditions))
+
+
+def _transfers(authority_id: uuid.UUID, start: datetime, end: datetime) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                CaseTransfer.from_authority_id == authority_id,
+                CaseTransfer.transferred_at >= start,
+                CaseTransfer.transferred_at < end,
+            )
+        )
+        or 0
+    )
+
+
+def _summary(authority_id: uuid.UUID, first_year: int) -> list[Cell]:
+    start, end = year_bounds(first_year)
+    contacts, consultations, referrals = db.session.execute(
+        select(func.count(), _count_where(CONSULTATION), _count_where(REFERRAL)).where(
+            _contacts(authority_id, start, end)
+        )
+    ).one()
+    transfers = _transfers(authority_id, start, end)
+    contacts += transfers  # a case handed on now counts in its new authority's rows
+    return [
+        f"{first_year}/{str(first_year + 1)[-2:]}",
+        contacts,
+        consultations,
+        referrals,
+        transfers,
+        _percent(referrals, contacts),
+    ]
+
+
+def _by(
+    column: Any,
+    vocabulary: type[LabelledEnum],
+    authority_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    *,
+    joined: bool = False,
+) -> list[list[Cell]]:
+    """Contacts and referrals by one clear column, every value listed (zeros too)."""
+    query = select(column, func.count(), _count_where(REFERRAL)).select_from(Case)
+    if joined:
+        query = query.join(Subject, Subject.case_id == Case.id, isouter=True)
+    query = query.where(_contacts(authority_id, start, end)).group_by(column)
+    counted = {
+        value: (contacts, referrals) for value, contacts, referrals in db.session.execute(query)
+    }
+    rows: list[list[Cell]] = [[member.label, *counted.get(member, (0, 0))] for member in vocabulary]
+    if None in counted:
+        rows.append(["Not recorded", *counted[None]])
+    return rows
+
+
+def annual_report(authority: Authority, first_year: int) -> AnnualReport:
+    start, end = year_bounds(first_year)
+    in_year = _contacts(authority.id, start, end)
+    tables = [
+        Table(
+            "summary",
+            "Contacts, consultations, referrals and transfers",
+            ["Year", "Contacts", "Consultations", "Referrals", "Transfers", "Conversion rate (%)"],
+            [_summary(authority.id, first_year)],
+        ),
+        _by_month(authority.id, first_year),
+        Table(
+            "years",
+            f"The last {YEARS_COMPARED} years",
+            ["Year", "Contacts", "Consultations", "Referrals", "Transfers", "Conversion rate (%)"],
+            [
+                _summary(authority.id, year)
+                for year in range(first_year - YEARS_COMPARED + 1, first_year + 1)
+            ],
+        ),
+        Table(
+            "harm",
+            "By category of harm",
+            ["Category of harm", "Contacts", "Referrals"],
+            _by(Case.harm_category, HarmCategory, authority.id, start, end),
+        ),
+        Table(
+            "sector",
+            "By sector of the person the allegation is about",
+            ["Sector", "Contacts", "Referrals"],
+            _by(Subject.sector, SubjectSector, authority.id, start, end, joined=True),
+        ),
+        Table(
+            "source",
+            "By source of the contact",
+            ["Source", "Contacts", "Referrals"],
+            _by(Case.source_type, SourceType, authority.id, start, end),
+        ),
+        _outcomes(in_year),
+        _timeliness(authority.id, in_year, start, end),
+        _delays(authority.id, start, end),
+        _meetings(authority.id, start, end),
+        _counted_rows(
+            "regulators",
+            "Referrals to the DBS and regulators",
+            "Body",
+            OnwardReferral.body,
+            OnwardBody,
+            and_(
+                OnwardReferral.authority_id == authority.id,
+                OnwardReferral.on >= start.astimezone(UK).date(),
+                OnwardReferral.on < end.astimezone(UK).date(),
+            ),
+        ),
+        _counted_rows(
+            "conclusions",
+            "Concluding actions (dismissals, resignations, cessations of use...)",
+            "Action",
+            CaseConclusion.kind,
+            ConcludingAction,
+            and_(
+                CaseConclusion.authority_id == authority.id,
+                CaseConclusion.on >= start.astimezone(UK).date(),
+                CaseConclusion.on < end.astimezone(UK).date(),
+            ),
+        ),
+    ]
+    return AnnualReport(authority, first_year, tables)
+
+
+def _by_month(authority_id: uuid.UUID, first_year: int) -> Table:
+    bounds = []
+    for index in range(13):
+        month = 4 + index
+        year = first_year + (month - 1) // 12
+        bounds.append(
+            datetime.combine(date(year, (month - 1) % 12 + 1, 1), time(0), tzinfo=UK).astimezone(
+                UTC
+            )
+        )
+    counts = db.session.execute(
+        select(
+            *[
+                _count_where(Case.received_at >= bounds[i], Case.received_at < bounds[i + 1])
+                for i in range(12)
+            ]
+        ).where(_contacts(authority_id, bounds[0], bounds[12]))
+    ).one()
+    return Table(
+        "months",
+        "Contacts by month",
+        ["Month", "Contacts"],
+        [[name, count] for name, count in zip(MONTHS, counts, strict=True)],
+    )
+
+
+def _outcomes(in_year: ColumnElement[bool]) -> Table:
+    counted = dict(
+        db.session.execute(
+            select(Case.outcome, func.count()).where(in_year, REFERRAL).group_by(Case.outcome)
+        ).all()
+    )
+    rows: list[list[Cell]] = [[o.label, counted.get(o, 0)] for o in Outcome]
+    rows.append(["Ongoing", counted.get(None, 0)])
+    return Table("outcomes", "Outcomes of the year's referrals", ["Outcome", "Referrals"], rows)
+
+
+def _timeliness(
+    authority_id: uuid.UUID, in_year: ColumnElement[bool], start: datetime, end: datetime
+) -> Table:
+    referrals, one, three, twelve = db.session.execute(
+        select(
+            func.count(),
+            _count_where(Case.outcome_months <= 1),
+            _count_where(Case.outcome_months <= 3),
+            _count_where(Case.outcome_months <= 12),
+        ).where(in_year, REFERRAL)
+    ).one()
+    meetings_due, meetings_on_time = db.session.execute(
+        select(func.count(), _count_where(Deadline.met_at <= Deadline.due_at)).where(
+            Deadline.authority_id == authority_id,
+            Deadline.kind == DeadlineKind.ALLEGATIONS_MEETING,
+            Deadline.starts_at >= start,
+            Deadline.starts_at < end,
+            Deadline.met_at.is_not(None),
+        )
+    ).one()
+    responses_due, responses_on_time = db.session.execute(
+        select(func.count(), _count_where(Deadline.met_at <= Deadline.due_at)).where(
+            Deadline.authority_id == authority_id,
+            Deadline.kind == DeadlineKind.RESPONSE,
+            Deadline.starts_at >= start,
+            Deadline.starts_at < end,
+            Deadline.met_at.is_not(None),
+        )
+    ).one()
+    return Table(
+        "timeliness",
+        "Timeliness",
+        ["Measure", "Number", "Of", "Per cent", "Target (%)"],
+        [
+            ["Referrals resolved within 1 month", one, referrals, _percent(one, referrals), 80],
+            [
+                "Referrals resolved within 3 months",
+                three,
+                referrals,
+                _percent(three, referrals),
+                90,
+            ],
+            [
+                "Referrals resolved within 12 months",
+                twelve,
+                referrals,
+                _percent(twelve, referrals),
+                "All but the exceptional",
+            ],
+            [
+                "Allegations meetings within 5 working days",
+                meetings_on_time,
+                meetings_due,
+                _percent(meetings_on_time, meetings_due),
+                "",
+            ],
+            [
+                "Responses within 1 working day",
+                responses_on_time,
+                responses_due,
+                _percent(responses_on_time, responses_due),
+                "",
+            ],
+        ],
+    )
+
+
+def _delays(authority_id: uuid.UUID, start: datetime, end: datetime) -> Table:
+    return _counted_rows(
+        "delays",
+        "Reasons for delay",
+        "Reason",
+        Deadline.delay_reason,
+        DelayReason,
+        and_(
+            Deadline.authority_id == authority_id,
+            Deadline.starts_at >= start,
+            Deadline.starts_at < end,
+            Deadline.delay_reason.is_not(None),
+        ),
+    )
+
+
+def _meetings(authority_id: uuid.UUID, start: datetime, end: datetime) -> Table:
+    initial, reconvened = db.session.execute(
+        select(
+            _count_where(Meeting.kind.in_(INITIAL_MEETINGS)),
+            _count_where(Meeting.kind == MeetingKind.REVIEW),
+        ).where(
+            Meeting.authority_id == authority_id,
+            Meeting.held_at >= start,
+            Meeting.held_at < end,
+        )
+    ).one()
+    return Table(
+        "meetings",
+        "Meetings chaired",
+        ["Meetings", "Number"],
+        [
+            ["Initial (strategy discussions and allegations meetings)", initial],
+            ["Reconvened", reconvened],
+        ],
+    )
+
+
+def _counted_rows(
+    key: str,
+    title: str,
+    heading: str,
+    column: Any,
+    vocabulary: type[LabelledEnum],
+    where: ColumnElement[bool],
+) -> Table:
+    counted: dict[Any, int] = dict(
+        db.session.execute(select(column, func.count()).where(where).group_by(column)).all()
+    )
+    rows: list[list[Cell]] = [[member.label, counted.get(member, 0)] for member in vocabulary]
+    rows.append(["Total", sum(counted.values())])
+    return Table(key, title, [heading, "Number"], rows)
+
+
+def as_rows(report: AnnualReport) -> Sequence[list[Cell]]:
+    """Every table one after another, each under its title: the CSV's rows."""
+    rows: list[list[Cell]] = [[f"{report.authority.display_name} LADO annual report {report.name}"]]
+    for table in report.tables:
+        rows += [[], [table.title], list(table.columns), *table.rows]
+    return rows
