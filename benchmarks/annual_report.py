@@ -1,0 +1,94 @@
+"""The annual report over 100,000 cases on PostgreSQL: how long it takes to count.
+
+A throwaway PostgreSQL (or BENCH_DATABASE_URL's server), an instance made as `make run`
+makes one, and `flask demo-data --cases BENCH_CASES` (default 100,000: six years of two
+authorities' cases, with outcomes, concluding actions and referrals on). The report for
+each of the last BENCH_YEARS reporting years of the busier authority is drawn
+BENCH_RUNS times in-process (the same code the page and the downloads call); the
+figures printed are the median and slowest run of each, and the database's own time
+for the slowest query. Goal: under 1 second each.
+
+    .venv/bin/python -m benchmarks.annual_report
+    BENCH_INSTANCE=... BENCH_DATABASE_URL=... .venv/bin/python -m benchmarks.annual_report
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+from sqlalchemy import event, func, select
+
+from benchmarks.casework_queue import _count_cases, _reused, _vacuum
+from benchmarks.common import databases
+from benchmarks.server import flask, instance
+
+CASES = int(os.environ.get("BENCH_CASES", "100000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+YEARS = int(os.environ.get("BENCH_YEARS", "3"))
+
+
+def run(env: dict[str, str]) -> None:
+    if _count_cases(env["PORTAL_DATABASE_URL"]) < CASES:
+        print(flask(env, "demo-data", "--cases", str(CASES)), end="")
+        _vacuum(env["PORTAL_DATABASE_URL"])
+    os.environ.update(env)
+    from portal import create_app
+    from portal.config import Settings
+    from portal.extensions import db
+    from portal.models import Authority, Case, utcnow
+    from portal.reports.annual import annual_report, reporting_year_of
+    from portal.workdays import uk_date
+
+    app = create_app(Settings.from_environment())
+    with app.app_context():
+        statements: list[float] = []
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def started(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            conn.info["started"] = time.perf_counter()
+
+        @event.listens_for(db.engine, "after_cursor_execute")
+        def finished(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            statements.append(time.perf_counter() - conn.info.pop("started"))
+
+        counts = db.session.execute(
+            select(Case.authority_id, func.count()).group_by(Case.authority_id)
+        ).all()
+        busiest_id, _ = max(counts, key=lambda row: row[1])
+        busiest = db.session.get_one(Authority, busiest_id)
+        print(f"{sum(n for _, n in counts):,} cases in all; {busiest.display_name}'s report")
+        this_year = reporting_year_of(uk_date(utcnow()))
+        for year in range(this_year - YEARS + 1, this_year + 1):
+            timings, slowest_query, queries = [], 0.0, 0
+            for _ in range(RUNS):
+                statements.clear()
+                started_at = time.perf_counter()
+                report = annual_report(busiest, year)
+                timings.append(time.perf_counter() - started_at)
+                slowest_query = max(slowest_query, max(statements))
+                queries = len(statements)
+                db.session.rollback()
+            contacts = report.tables[0].rows[0][1]
+            median = statistics.median(timings) * 1000
+            print(
+                f"{report.name}: {contacts:,} contacts; median {median:.0f} ms, "
+                f"slowest {max(timings) * 1000:.0f} ms over {RUNS} runs; {queries} queries, "
+                f"the slowest {slowest_query * 1000:.0f} ms"
+            )
+
+
+def main() -> int:
+    reused = _reused()
+    if reused:
+        run(reused)
+        return 0
+    with databases(("postgresql",)) as found:
+        for _name, url in found:
+            run(instance(url))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
