@@ -97,7 +97,7 @@ REFERRAL = _moved("accept_referral")
 CONSULTATION = _moved("give_advice")
 
 
-def _contacts(authority_id: uuid.UUID, start: datetime, end: datetime) -> ColumnElement[bool]:
+def contacts_in(authority_id: uuid.UUID, start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(
         Case.authority_id == authority_id,
         Case.status != CaseStatus.DRAFT,
@@ -110,7 +110,7 @@ def _percent(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
 
 
-def _count_where(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
+def count_where(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count().filter(and_(*conditions))
 
 
@@ -130,8 +130,8 @@ def _transfers(authority_id: uuid.UUID, start: datetime, end: datetime) -> int:
 def _summary(authority_id: uuid.UUID, first_year: int) -> list[Cell]:
     start, end = year_bounds(first_year)
     contacts, consultations, referrals = db.session.execute(
-        select(func.count(), _count_where(CONSULTATION), _count_where(REFERRAL)).where(
-            _contacts(authority_id, start, end)
+        select(func.count(), count_where(CONSULTATION), count_where(REFERRAL)).where(
+            contacts_in(authority_id, start, end)
         )
     ).one()
     transfers = _transfers(authority_id, start, end)
@@ -156,10 +156,10 @@ def _by(
     joined: bool = False,
 ) -> list[list[Cell]]:
     """Contacts and referrals by one clear column, every value listed (zeros too)."""
-    query = select(column, func.count(), _count_where(REFERRAL)).select_from(Case)
+    query = select(column, func.count(), count_where(REFERRAL)).select_from(Case)
     if joined:
         query = query.join(Subject, Subject.case_id == Case.id, isouter=True)
-    query = query.where(_contacts(authority_id, start, end)).group_by(column)
+    query = query.where(contacts_in(authority_id, start, end)).group_by(column)
     counted = {
         value: (contacts, referrals) for value, contacts, referrals in db.session.execute(query)
     }
@@ -171,7 +171,7 @@ def _by(
 
 def annual_report(authority: Authority, first_year: int) -> AnnualReport:
     start, end = year_bounds(first_year)
-    in_year = _contacts(authority.id, start, end)
+    in_year = contacts_in(authority.id, start, end)
     tables = [
         Table(
             "summary",
@@ -208,8 +208,8 @@ def annual_report(authority: Authority, first_year: int) -> AnnualReport:
             _by(Case.source_type, SourceType, authority.id, start, end),
         ),
         _outcomes(in_year),
-        _timeliness(authority.id, in_year, start, end),
-        _delays(authority.id, start, end),
+        timeliness_table(authority.id, in_year, start, end),
+        delays_table(authority.id, start, end),
         _meetings(authority.id, start, end),
         _counted_rows(
             "regulators",
@@ -252,10 +252,10 @@ def _by_month(authority_id: uuid.UUID, first_year: int) -> Table:
     counts = db.session.execute(
         select(
             *[
-                _count_where(Case.received_at >= bounds[i], Case.received_at < bounds[i + 1])
+                count_where(Case.received_at >= bounds[i], Case.received_at < bounds[i + 1])
                 for i in range(12)
             ]
-        ).where(_contacts(authority_id, bounds[0], bounds[12]))
+        ).where(contacts_in(authority_id, bounds[0], bounds[12]))
     ).one()
     return Table(
         "months",
@@ -276,19 +276,19 @@ def _outcomes(in_year: ColumnElement[bool]) -> Table:
     return Table("outcomes", "Outcomes of the year's referrals", ["Outcome", "Referrals"], rows)
 
 
-def _timeliness(
+def timeliness_table(
     authority_id: uuid.UUID, in_year: ColumnElement[bool], start: datetime, end: datetime
 ) -> Table:
     referrals, one, three, twelve = db.session.execute(
         select(
             func.count(),
-            _count_where(Case.outcome_months <= 1),
-            _count_where(Case.outcome_months <= 3),
-            _count_where(Case.outcome_months <= 12),
+            count_where(Case.outcome_months <= 1),
+            count_where(Case.outcome_months <= 3),
+            count_where(Case.outcome_months <= 12),
         ).where(in_year, REFERRAL)
     ).one()
     meetings_due, meetings_on_time = db.session.execute(
-        select(func.count(), _count_where(Deadline.met_at <= Deadline.due_at)).where(
+        select(func.count(), count_where(Deadline.met_at <= Deadline.due_at)).where(
             Deadline.authority_id == authority_id,
             Deadline.kind == DeadlineKind.ALLEGATIONS_MEETING,
             Deadline.starts_at >= start,
@@ -297,7 +297,7 @@ def _timeliness(
         )
     ).one()
     responses_due, responses_on_time = db.session.execute(
-        select(func.count(), _count_where(Deadline.met_at <= Deadline.due_at)).where(
+        select(func.count(), count_where(Deadline.met_at <= Deadline.due_at)).where(
             Deadline.authority_id == authority_id,
             Deadline.kind == DeadlineKind.RESPONSE,
             Deadline.starts_at >= start,
@@ -343,7 +343,7 @@ def _timeliness(
     )
 
 
-def _delays(authority_id: uuid.UUID, start: datetime, end: datetime) -> Table:
+def delays_table(authority_id: uuid.UUID, start: datetime, end: datetime) -> Table:
     return _counted_rows(
         "delays",
         "Reasons for delay",
@@ -362,8 +362,8 @@ def _delays(authority_id: uuid.UUID, start: datetime, end: datetime) -> Table:
 def _meetings(authority_id: uuid.UUID, start: datetime, end: datetime) -> Table:
     initial, reconvened = db.session.execute(
         select(
-            _count_where(Meeting.kind.in_(INITIAL_MEETINGS)),
-            _count_where(Meeting.kind == MeetingKind.REVIEW),
+            count_where(Meeting.kind.in_(INITIAL_MEETINGS)),
+            count_where(Meeting.kind == MeetingKind.REVIEW),
         ).where(
             Meeting.authority_id == authority_id,
             Meeting.held_at >= start,

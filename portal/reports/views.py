@@ -3,6 +3,8 @@ every table (and a print stylesheet), and the same as CSV and XLSX."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
@@ -10,7 +12,10 @@ from portal.access import Permission, requires
 from portal.models import Authority, User, utcnow
 from portal.reports import bp
 from portal.reports.annual import annual_report, reporting_year_of
+from portal.reports.dashboard import dashboard
 from portal.reports.export import as_csv, as_xlsx
+from portal.reports.forms import RangeForm
+from portal.retention import add_years
 from portal.workdays import uk_date
 
 REPORTS = Permission.AUTHORITY_REPORTS_VIEW
@@ -53,3 +58,26 @@ def annual_download(user: User, authority: Authority, kind: str) -> ResponseRetu
     if kind == "csv":
         return Response(as_csv(report), mimetype="text/csv", headers=headers)
     return Response(as_xlsx(report), mimetype=XLSX, headers=headers)
+
+
+@bp.route("/authorities/<uuid:authority_id>/reports/timeliness")
+@requires(REPORTS)
+def timeliness(user: User, authority: Authority) -> ResponseReturnValue:
+    """The last 12 months unless a range is chosen; a wrong range says why and shows the
+    last 12 months' figures meanwhile."""
+    today = uk_date(utcnow())
+    default_start = add_years(today, -1) + timedelta(days=1)
+    asked = bool(request.args)
+    form = RangeForm(
+        formdata=request.args if asked else None,
+        data=None if asked else {"start": default_start, "end": today},
+    )
+    start, end = default_start, today
+    if asked and form.validate():
+        start, end = form.start.required_date, form.end.required_date
+    return render_template(
+        "reports/timeliness.html",
+        authority=authority,
+        form=form,
+        board=dashboard(authority, start, end),
+    )
