@@ -189,6 +189,47 @@ def demo_data(if_empty: bool, cases: int) -> None:
         click.echo(f"Added {added} fictional cases in {time.monotonic() - started:.0f} s")
 
 
+@click.command("import-tracker")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--authority", "code", required=True, help="The authority's code, e.g. BRK.")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+def import_tracker(file: Path, code: str, dry_run: bool) -> None:
+    """Import a historic LADO tracker (CSV or XLSX, columns as in the template: see
+    README). All or nothing; a reference already imported is skipped."""
+    from portal import tracker
+    from portal.extensions import db
+    from portal.models import Authority
+
+    authority = db.session.scalars(select(Authority).where(Authority.code == code.upper())).first()
+    if authority is None:
+        raise click.ClickException(f"No authority has the code {code}")
+    importer = tracker.importer_for(authority)
+    if importer is None:
+        raise click.ClickException(
+            f"{authority.display_name} has no administrator or LADO manager to record the "
+            "import as: invite one first (flask authority invite-admin)"
+        )
+    try:
+        with file.open("rb") as stream:
+            checked = tracker.check_file(stream, file.name, authority)
+    except tracker.TrackerError as error:
+        raise click.ClickException(str(error)) from None
+    for problem in checked.problems:
+        click.echo(str(problem), err=True)
+    if checked.problems:
+        raise click.ClickException(
+            f"{len(checked.problems)} problem(s): nothing was imported. Correct the file and "
+            "run again"
+        )
+    if dry_run:
+        click.echo(f"{len(checked.rows)} row(s) would be imported; {checked.already} already were")
+        return
+    imported = tracker.import_rows(authority, importer, checked.rows)
+    db.session.commit()
+    click.echo(f"Imported {imported} row(s); {checked.already} were already imported")
+
+
 def init_app(app: Flask) -> None:
     from portal.keycommands import keys_cli
 
@@ -198,6 +239,7 @@ def init_app(app: Flask) -> None:
         housekeeping,
         reminders,
         demo_data,
+        import_tracker,
         keys_cli,
         secrets_cli,
     ):

@@ -95,6 +95,7 @@ def _moved(transition: str) -> ColumnElement[bool]:
 
 REFERRAL = _moved("accept_referral")
 CONSULTATION = _moved("give_advice")
+TRANSFER = _moved("transfer")
 
 
 def contacts_in(authority_id: uuid.UUID, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -129,13 +130,20 @@ def _transfers(authority_id: uuid.UUID, start: datetime, end: datetime) -> int:
 
 def _summary(authority_id: uuid.UUID, first_year: int) -> list[Cell]:
     start, end = year_bounds(first_year)
-    contacts, consultations, referrals = db.session.execute(
-        select(func.count(), count_where(CONSULTATION), count_where(REFERRAL)).where(
-            contacts_in(authority_id, start, end)
-        )
+    contacts, consultations, referrals, imported_transfers = db.session.execute(
+        select(
+            func.count(),
+            count_where(CONSULTATION),
+            count_where(REFERRAL),
+            count_where(TRANSFER),
+        ).where(contacts_in(authority_id, start, end))
     ).one()
-    transfers = _transfers(authority_id, start, end)
-    contacts += transfers  # a case handed on now counts in its new authority's rows
+    # A case transferred through the portal now counts in its new authority's rows, so
+    # the sender adds it from its record of the transfer; one imported from a tracker
+    # was never anyone else's, and is already counted.
+    handed_on = _transfers(authority_id, start, end)
+    contacts += handed_on
+    transfers = handed_on + imported_transfers
     return [
         f"{first_year}/{str(first_year + 1)[-2:]}",
         contacts,
