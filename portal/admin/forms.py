@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovSelect
-from wtforms import StringField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect
+from wtforms import FileField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, ValidationError
 
@@ -158,3 +158,13 @@ class LinkOrganisationForm(Form):
             SelectChoice("", "Select an organisation"),
             *(SelectChoice(str(o.id), o.name) for o in organisations),
         ]
+
+
+class TrackerForm(Form):
+    file = FileField(
+        "The tracker (CSV or XLSX)",
+        widget=GovFileInput(),
+        description="Smaller than 20MB, with the template's columns",
+    )
+    check = submit_field("Check the file")
+    import_ = submit_field("Check and import")

@@ -5,17 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from portal import access
+from portal import access, audit, tracker
 from portal.access import Permission, requires, signed_in
 from portal.admin import bp, people, service
-from portal.admin.forms import AuthoritySettingsForm, LinkOrganisationForm, OrganisationForm
+from portal.admin.forms import (
+    AuthoritySettingsForm,
+    LinkOrganisationForm,
+    OrganisationForm,
+    TrackerForm,
+)
 from portal.admin.people import MEMBERS, STAFF
 from portal.auth.views import address_hash
 from portal.extensions import db
-from portal.models import Authority, Organisation, User
+from portal.models import AuditKind, Authority, Organisation, User
 from portal.vocabulary import MeetingName, OrganisationType, SectorGroup
 
 
@@ -198,4 +203,58 @@ def organisation(user: User, organisation: Organisation) -> ResponseReturnValue:
             return redirect(url_for("admin.organisation", organisation_id=organisation.id))
     return render_template(
         "admin/organisation_form.html", form=form, authority=None, organisation=organisation
+    )
+
+
+# A historic tracker (portal/tracker.py): checked, then imported all or nothing.
+
+PROBLEMS_SHOWN = 200
+
+
+@bp.route("/authorities/<uuid:authority_id>/tracker", methods=["GET", "POST"])
+@requires(Permission.AUTHORITY_SETTINGS_MANAGE)
+def tracker_import(user: User, authority: Authority) -> ResponseReturnValue:
+    form = TrackerForm()
+    checked: tracker.Checked | None = None
+    imported: int | None = None
+    if form.validate_on_submit():
+        chosen = form.file.data
+        if not chosen or not getattr(chosen, "filename", ""):
+            form.file.errors = ["Choose the tracker file"]
+        else:
+            try:
+                checked = tracker.check_file(chosen.stream, chosen.filename, authority)
+            except tracker.TrackerError as error:
+                form.file.errors = [str(error)]
+            else:
+                if form.import_.data and not checked.problems:
+                    imported = tracker.import_rows(authority, user, checked.rows)
+                    audit.record(
+                        AuditKind.TRACKER_IMPORTED,
+                        actor_id=user.id,
+                        authority_id=authority.id,
+                        address_hash=address_hash(),
+                        rows=imported,
+                        skipped=checked.already,
+                    )
+                    db.session.commit()
+    return render_template(
+        "admin/tracker.html",
+        form=form,
+        authority=authority,
+        checked=checked,
+        imported=imported,
+        problems=checked.problems[:PROBLEMS_SHOWN] if checked else [],
+        columns=tracker.TEMPLATE,
+        allowed=tracker.allowed,
+    )
+
+
+@bp.route("/authorities/<uuid:authority_id>/tracker/template.csv")
+@requires(Permission.AUTHORITY_SETTINGS_MANAGE)
+def tracker_template(user: User, authority: Authority) -> ResponseReturnValue:
+    return Response(
+        tracker.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="lado-tracker-template.csv"'},
     )

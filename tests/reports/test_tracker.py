@@ -182,3 +182,48 @@ def test_the_template_lists_every_column_and_imports_as_it_is(
     code, output = _import(app, example)
     assert code == 0, output
     assert "Imported 2 row(s)" in output
+
+
+def test_an_administrator_checks_then_imports_a_tracker_on_the_page(
+    app: Flask, tmp_path: Path
+) -> None:
+    from tests.referrals.conftest import signed_in_as
+
+    authority_id = make_authority(app, code="BRM")
+    admin = signed_in_as(app, make_account(app, Role.AUTHORITY_ADMIN, authority_id=authority_id))
+    url = f"/authorities/{authority_id}/tracker"
+    assert "reference,received_on,decision" in admin.get(f"{url}/template.csv").get_data(
+        as_text=True
+    )
+    good = write_csv(tmp_path / "good.csv", bromley_rows()[:20]).read_bytes()
+    bad_rows = bromley_rows()[:3]
+    bad_rows[2]["harm_category"] = "unknown"
+    bad = write_csv(tmp_path / "bad.csv", bad_rows).read_bytes()
+
+    def send(content: bytes, button: str, name: str = "tracker.csv") -> str:
+        admin.get(url)
+        response = admin.post(
+            url,
+            data={
+                "csrf_token": admin.csrf_token,
+                "file": (io.BytesIO(content), name),
+                button: "go",
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    assert "Choose the tracker file" in send(b"", "check", name="")
+    page = send(bad, "import_")
+    assert "Nothing was imported: 1 problem to correct" in page
+    assert "Row 4, column harm_category" in page
+    assert _cases(app) == 0
+    assert "20 contacts can be imported" in send(good, "check")
+    assert _cases(app) == 0  # checking writes nothing
+    assert "20 contacts imported" in send(good, "import_")
+    assert _cases(app) == 20
+    assert "already imported" in send(good, "import_")
+    assert _cases(app) == 20
+    lado = signed_in_as(app, make_account(app, Role.LADO, authority_id=authority_id))
+    assert lado.get(url).status_code == 403  # the administrators' page
