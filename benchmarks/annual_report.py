@@ -33,6 +33,10 @@ def run(env: dict[str, str]) -> None:
     if _count_cases(env["PORTAL_DATABASE_URL"]) < CASES:
         print(flask(env, "demo-data", "--cases", str(CASES)), end="")
         _vacuum(env["PORTAL_DATABASE_URL"])
+    print(
+        f"To measure again over the same data: BENCH_INSTANCE={env['PORTAL_INSTANCE_PATH']} "
+        f"BENCH_DATABASE_URL={env['PORTAL_DATABASE_URL']}"
+    )
     os.environ.update(env)
     from portal import create_app
     from portal.config import Settings

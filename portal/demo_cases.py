@@ -52,7 +52,7 @@ from portal.vocabulary import (
     ThresholdCriterion,
 )
 from portal.workdays import uk_date
-from portal.workflow import TRANSITIONS, start_deadline
+from portal.workflow import DECISIONS, TRANSITIONS, start_deadline
 
 S = CaseStatus
 FIRST_NAMES = [
@@ -329,6 +329,7 @@ def _add_case(
     subject.job_title = rng.choice(JOBS)
     db.session.add(subject)
     _add_history(rng, case, referrer, place.officers, moves, received, now)
+    case.decision = next((m for m in reversed(moves) if m in DECISIONS), None)
     if "record_outcome" in moves:
         _conclude(rng, case, subject.date_of_birth, moves, received, now)
 

@@ -45,6 +45,7 @@ from portal.vocabulary import (
     SubjectSector,
 )
 from portal.workdays import UK
+from portal.workflow import DECISIONS as THRESHOLD_MOVES
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -351,6 +352,7 @@ def _import(authority: Authority, actor: User, row: dict[str, Any]) -> None:
         submitted_at=received,
         received_at=received,
         completed_sections=[],
+        decision=next(move for move in moves if move in THRESHOLD_MOVES),
         outcome=outcome,
         outcome_on=row.get("outcome_on"),
         outcome_months=months_between(row["received_on"], row["outcome_on"]) if outcome else None,

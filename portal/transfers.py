@@ -87,7 +87,9 @@ def hand_over(
     connection.execute(
         update(Case)
         .where(Case.id == case.id)
-        .values(authority_id=to_authority.id, assigned_to_id=None, received_at=now)
+        # Received anew, with no decision yet: the receiver decides (its report counts
+        # the case as its contact, the sender's as a transfer).
+        .values(authority_id=to_authority.id, assigned_to_id=None, received_at=now, decision=None)
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()  # rows loaded before still name the sender

@@ -241,6 +241,10 @@ def _from(*statuses: CaseStatus) -> frozenset[CaseStatus]:
 
 
 S = CaseStatus
+# The threshold decisions: the case keeps its latest (Case.decision) for the reports.
+DECISIONS = frozenset(
+    {"give_advice", "accept_referral", "no_further_action", "insufficient_information", "transfer"}
+)
 DECIDE = Permission.AUTHORITY_CASES_DECIDE
 WORK = Permission.AUTHORITY_CASES_WORK
 THRESHOLD = {"criteria", "harm_category"}
@@ -493,6 +497,8 @@ def move(
         case.harm_category = HarmCategory(detail["harm_category"])
     if detail.get("outcome"):
         outcomes.record(case, Outcome(detail["outcome"]), uk_date(now))
+    if transition.name in DECISIONS:
+        case.decision = transition.name
     event = _record(
         case,
         transition,

@@ -406,3 +406,28 @@ def test_a_move_racing_another_is_refused_by_the_database(app: Flask, place: Pla
         with pytest.raises(StaleCaseError):
             workflow.move(case, "no_further_action", actor, version=seen, rationale="Why")
     assert _status(app, case_id) == S.ADVICE_GIVEN
+
+
+def test_a_case_keeps_its_latest_threshold_decision_for_the_reports(
+    app: Flask, place: Place
+) -> None:
+    case_id = _case(app, place, S.SUBMITTED)
+    _move(app, case_id, "start_triage", place.lado)
+    _move(app, case_id, "give_advice", place.lado)
+    with app.app_context():
+        assert db.session.get_one(Case, case_id).decision == "give_advice"
+    _move(app, case_id, "reopen", place.lado)
+    _move(
+        app,
+        case_id,
+        "accept_referral",
+        place.lado,
+        detail={"criteria": ["harmed_child"], "harm_category": "physical"},
+    )
+    with app.app_context():
+        assert db.session.get_one(Case, case_id).decision == "accept_referral"
+    # A transfer: the receiver has decided nothing yet (the sender counts the transfer).
+    moved = _case(app, place, S.IN_TRIAGE)
+    _move(app, moved, "transfer", place.lado, detail={"to_authority_id": str(place.neighbour_id)})
+    with app.app_context():
+        assert db.session.get_one(Case, moved).decision is None

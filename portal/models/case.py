@@ -99,6 +99,20 @@ class Case(Base):
             ],
         ),
         Index("ix_cases_organisation_status", "organisation_id", "status"),
+        # Reports count a year's contacts from this index alone (PostgreSQL INCLUDE).
+        Index(
+            "ix_cases_authority_received",
+            "authority_id",
+            "received_at",
+            postgresql_include=[
+                "status",
+                "decision",
+                "harm_category",
+                "source_type",
+                "outcome",
+                "outcome_months",
+            ],
+        ),
         Index("ix_cases_status_updated", "status", "updated_at"),
     )
 
@@ -134,6 +148,9 @@ class Case(Base):
     # are added and met): the queue sorts thousands of open cases by it.
     next_due_at: Mapped[datetime | None]
     next_due_kind: Mapped[DeadlineKind | None] = enum_column(DeadlineKind)
+    # The LADO's latest threshold decision (the move's name: give_advice, accept_referral,
+    # no_further_action, insufficient_information, transfer): clear, as reports count it.
+    decision: Mapped[str | None] = mapped_column(String(40))
     # How a referral ended: clear, as the annual report counts them (None: ongoing).
     outcome: Mapped[Outcome | None] = enum_column(Outcome)
     outcome_on: Mapped[date | None]

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from portal.extensions import db
 from portal.models import (
     Authority,
     Case,
     CaseConclusion,
-    CaseEvent,
     CaseStatus,
     CaseTransfer,
     Deadline,
@@ -88,14 +87,11 @@ def reporting_year_of(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
-def _moved(transition: str) -> ColumnElement[bool]:
-    """The case made this move at some time (a threshold decision, say)."""
-    return exists().where(CaseEvent.case_id == Case.id, CaseEvent.transition == transition)
-
-
-REFERRAL = _moved("accept_referral")
-CONSULTATION = _moved("give_advice")
-TRANSFER = _moved("transfer")
+# The case's latest threshold decision (Case.decision): a clear column in the index the
+# year's contacts are read from.
+REFERRAL = Case.decision == "accept_referral"
+CONSULTATION = Case.decision == "give_advice"
+TRANSFER = Case.decision == "transfer"
 
 
 def contacts_in(authority_id: uuid.UUID, start: datetime, end: datetime) -> ColumnElement[bool]:

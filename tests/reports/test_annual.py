@@ -40,6 +40,7 @@ from portal.vocabulary import (
     SubjectSector,
 )
 from portal.workdays import UK
+from portal.workflow import DECISIONS
 from tests.factories import make_account, make_authority, make_organisation
 from tests.referrals.conftest import signed_in_as
 
@@ -84,6 +85,7 @@ class Year:
                 source_type=source,
                 outcome=outcome,
                 outcome_months=months,
+                decision=next((m for m in reversed(moves) if m in DECISIONS), None),
                 completed_sections=[],
             )
             db.session.add(case)
