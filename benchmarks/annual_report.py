@@ -1,4 +1,5 @@
-"""The annual report over 100,000 cases on PostgreSQL: how long it takes to count.
+"""The annual report and the timeliness dashboard over 100,000 cases on PostgreSQL: how
+long each takes to count; and how fast a 10,000-row tracker imports.
 
 A throwaway PostgreSQL (or BENCH_DATABASE_URL's server), an instance made as `make run`
 makes one, and `flask demo-data --cases BENCH_CASES` (default 100,000: six years of two
@@ -6,7 +7,9 @@ authorities' cases, with outcomes, concluding actions and referrals on). The rep
 each of the last BENCH_YEARS reporting years of the busier authority is drawn
 BENCH_RUNS times in-process (the same code the page and the downloads call); the
 figures printed are the median and slowest run of each, and the database's own time
-for the slowest query. Goal: under 1 second each.
+for the slowest query. The dashboard (the last 12 months) likewise. Goal: under 1
+second each. Then BENCH_IMPORT_ROWS (10,000) tracker rows are checked and imported
+into a new authority: rows per second, for each step.
 
     .venv/bin/python -m benchmarks.annual_report
     BENCH_INSTANCE=... BENCH_DATABASE_URL=... .venv/bin/python -m benchmarks.annual_report
@@ -14,9 +17,12 @@ for the slowest query. Goal: under 1 second each.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import statistics
 import time
+import uuid
 
 from sqlalchemy import event, func, select
 
@@ -27,6 +33,7 @@ from benchmarks.server import flask, instance
 CASES = int(os.environ.get("BENCH_CASES", "100000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 YEARS = int(os.environ.get("BENCH_YEARS", "3"))
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "10000"))
 
 
 def run(env: dict[str, str]) -> None:
@@ -43,6 +50,8 @@ def run(env: dict[str, str]) -> None:
     from portal.extensions import db
     from portal.models import Authority, Case, utcnow
     from portal.reports.annual import annual_report, reporting_year_of
+    from portal.reports.dashboard import dashboard
+    from portal.retention import add_years
     from portal.workdays import uk_date
 
     app = create_app(Settings.from_environment())
@@ -79,8 +88,66 @@ def run(env: dict[str, str]) -> None:
             print(
                 f"{report.name}: {contacts:,} contacts; median {median:.0f} ms, "
                 f"slowest {max(timings) * 1000:.0f} ms over {RUNS} runs; {queries} queries, "
-                f"the slowest {slowest_query * 1000:.0f} ms"
+                f"the slowest {slowest_query * 1000:.0f} ms",
+                flush=True,
             )
+        today = uk_date(utcnow())
+        timings = []
+        for _ in range(RUNS):
+            started_at = time.perf_counter()
+            dashboard(busiest, add_years(today, -1), today)
+            timings.append(time.perf_counter() - started_at)
+            db.session.rollback()
+        print(
+            f"Dashboard, last 12 months: median {statistics.median(timings) * 1000:.0f} ms, "
+            f"slowest {max(timings) * 1000:.0f} ms over {RUNS} runs",
+            flush=True,
+        )
+        _import_rate(busiest)
+
+
+def _import_rate(like: object) -> None:
+    """A tracker of IMPORT_ROWS rows (as tests/reports/test_tracker.py builds Bromley's),
+    checked and then imported into a new authority."""
+    from portal.extensions import db
+    from portal.models import Authority, Membership, Role, User
+    from portal.tracker import check_file, import_rows
+    from tests.reports.test_tracker import HEADER, bromley_rows
+
+    code = f"I{uuid.uuid4().hex[:5].upper()}"
+    authority = Authority(
+        id=uuid.uuid4(),
+        code=code,
+        display_name=f"Import benchmark {code}",
+        privacy_notice_url="https://example.org/privacy",
+    )
+    admin = User(id=uuid.uuid4(), email=f"admin-{code.lower()}@bench.example", full_name="Admin")
+    admin.memberships.append(Membership(role=Role.AUTHORITY_ADMIN, authority_id=authority.id))
+    db.session.add_all([authority, admin])
+    db.session.commit()
+    template = bromley_rows()
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HEADER)
+    writer.writeheader()
+    for number in range(IMPORT_ROWS):
+        row = dict(template[number % len(template)])
+        row["reference"] = f"{code}-{number:06d}"
+        row["subject_name"] = f"Person {number}"
+        writer.writerow(row)
+    data = out.getvalue().encode()
+    started_at = time.perf_counter()
+    checked = check_file(io.BytesIO(data), "tracker.csv", authority)
+    checking = time.perf_counter() - started_at
+    started_at = time.perf_counter()
+    import_rows(authority, admin, checked.rows)
+    db.session.commit()
+    importing = time.perf_counter() - started_at
+    print(
+        f"Tracker of {IMPORT_ROWS:,} rows ({len(data) / 1e6:.1f} MB, names sealed): checked at "
+        f"{IMPORT_ROWS / checking:,.0f} rows/s, imported at {IMPORT_ROWS / importing:,.0f} rows/s "
+        f"({checking + importing:.1f} s in all); {len(checked.problems)} problems",
+        flush=True,
+    )
 
 
 def main() -> int:
