@@ -111,6 +111,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.AUTHORITY_STAFF_MANAGE,
             Permission.AUTHORITY_ORGANISATIONS_MANAGE,
             Permission.AUTHORITY_REPORTS_VIEW,
+            Permission.AUTHORITY_AUDIT_VIEW,
         }
     ),
     Role.PARTNER_MEMBER: frozenset(

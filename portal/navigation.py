@@ -84,6 +84,9 @@ def service_navigation() -> list[dict[str, Any]]:
     reporting = access.authorities_where(user, Permission.AUTHORITY_REPORTS_VIEW)
     if len(reporting) == 1:
         items.append(_item("Reports", "reports.annual", authority_id=reporting[0]))
+    auditing = access.authorities_where(user, Permission.AUTHORITY_AUDIT_VIEW)
+    if len(auditing) == 1:
+        items.append(_item("Audit", "admin.audit_trail", authority_id=auditing[0]))
     logging_in = access.authorities_where(user, Permission.AUTHORITY_CONTACTS_LOG)
     for authority_id in logging_in:
         text = "Log a contact"

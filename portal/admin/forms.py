@@ -7,7 +7,7 @@ from typing import Any
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect
 from wtforms import FileField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, ValidationError
+from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
 from portal.fields import (
     EMAIL_FORMAT,
@@ -15,6 +15,7 @@ from portal.fields import (
     NAME_MAX_LENGTH,
     Checkboxes,
     ChoiceField,
+    DateInputField,
     Form,
     MultipleChoiceField,
     RadioChoiceField,
@@ -168,3 +169,34 @@ class TrackerForm(Form):
     )
     check = submit_field("Check the file")
     import_ = submit_field("Check and import")
+
+
+class AuditFilterForm(Form):
+    """The audit trail's filters: a GET form (it changes nothing, so no CSRF token)."""
+
+    reference = optional_text_field("Case reference", max_length=30, thing="The reference")
+    person = ChoiceField("Who", widget=GovSelect(), choices=[], validators=[Optional()])
+    organisation = ChoiceField(
+        "Organisation", widget=GovSelect(), choices=[], validators=[Optional()]
+    )
+    kind = ChoiceField("What", widget=GovSelect(), choices=[], validators=[Optional()])
+    start = DateInputField("From", thing="The start date")
+    end = DateInputField("To", thing="The end date")
+    show = submit_field("Show the events")
+
+    def __init__(
+        self,
+        *args: Any,
+        people: list[SelectChoice],
+        organisations: list[SelectChoice],
+        kinds: list[SelectChoice],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, meta={"csrf": False}, **kwargs)
+        self.person.choices = [SelectChoice("", "Anyone"), *people]
+        self.organisation.choices = [SelectChoice("", "Any"), *organisations]
+        self.kind.choices = [SelectChoice("", "Anything"), *kinds]
+
+    def validate_end(self, field: DateInputField) -> None:
+        if self.start.data and field.data and field.data < self.start.data:
+            raise ValidationError("The end date must be on or after the start date")

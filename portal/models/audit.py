@@ -36,6 +36,7 @@ class AuditKind(StrEnum):
     INVITATION_REVOKED = "invitation.revoked"
     SUBJECT_INVITED = "subject.invited"
     TRACKER_IMPORTED = "tracker.imported"
+    AUDIT_EXPORTED = "audit.exported"
     SUBJECT_ACCESS_ENDED = "subject.access_ended"
     SUBJECT_CASE_VIEWED = "subject.case_viewed"
     ROLE_CHANGED = "membership.role_changed"
