@@ -107,6 +107,15 @@ def _page(
             )
         ).all()
     )
+    # Partners, subjects and former staff who acted: named too (only this page's).
+    others = {str(e.actor_id) for e in events if e.actor_id} - people.keys()
+    if others:
+        people = people | {
+            str(u.id): u
+            for u in db.session.scalars(
+                select(User).where(User.id.in_([uuid.UUID(i) for i in others]))
+            )
+        }
     return render_template(
         "admin/audit.html",
         authority=authority,
@@ -143,7 +152,7 @@ def audit_csv(user: User, authority: Authority) -> ResponseReturnValue:
         writer = csv.writer(out)
         writer.writerow(["When (UK)", "What", "Who", "Organisation", "Case", "Detail"])
         for event in db.session.scalars(query.limit(CSV_LIMIT)).yield_per(1000):
-            name = names.get(str(event.actor_id)) if event.actor_id else None
+            name = _name(names, event.actor_id)
             writer.writerow(
                 [
                     safe(cell)
@@ -170,3 +179,14 @@ def audit_csv(user: User, authority: Authority) -> ResponseReturnValue:
             "Content-Disposition": f'attachment; filename="audit-{authority.code.lower()}.csv"'
         },
     )
+
+
+def _name(names: dict[str, str], actor_id: uuid.UUID | None) -> str | None:
+    """Who acted, looked up once per person (staff are known already)."""
+    if actor_id is None:
+        return None
+    key = str(actor_id)
+    if key not in names:
+        found = db.session.get(User, actor_id)
+        names[key] = found.full_name if found else key
+    return names[key]

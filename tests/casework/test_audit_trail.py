@@ -44,6 +44,7 @@ def test_the_trail_filters_and_exports_the_authoritys_events(
     reference = _text(lado.get(case_url)).split('<h1 class="govuk-heading-l">')[1].split("<")[0]
     by_case = _text(manager.get(url, query_string={"reference": reference.lower()}))
     assert reference in by_case
+    assert place.dsl.full_name in by_case  # the partner who sent it, named
     assert "No events match" not in by_case
     by_kind = _text(manager.get(url, query_string={"kind": "attachment.removed"}))
     assert "No events match" in by_kind
