@@ -16,7 +16,7 @@ import io
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import IO, Any
 
 from openpyxl import load_workbook
@@ -44,7 +44,7 @@ from portal.vocabulary import (
     SourceType,
     SubjectSector,
 )
-from portal.workdays import UK
+from portal.workdays import UK, uk_noon
 from portal.workflow import DECISIONS as THRESHOLD_MOVES
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -328,13 +328,9 @@ def import_rows(authority: Authority, actor: User, rows: list[dict[str, Any]]) -
     return len(rows)
 
 
-def _at(day: date) -> datetime:
-    return datetime.combine(day, time(12), tzinfo=UK).astimezone(UTC)
-
-
 def _import(authority: Authority, actor: User, row: dict[str, Any]) -> None:
     moves, status = DECISIONS[row["decision"]]
-    received = _at(row["received_on"])
+    received = uk_noon(row["received_on"])
     outcome = Outcome(row["outcome"]) if "outcome" in row else None
     if row["decision"] == "referral" and outcome is not None:
         status = CaseStatus.CLOSED

@@ -85,6 +85,17 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def start_of_uk_day(day: datetime.date) -> datetime.datetime:
+    """The first moment (midnight) of a UK calendar day, as an aware instant."""
+    return datetime.datetime.combine(day, datetime.time(0), tzinfo=UK).astimezone(datetime.UTC)
+
+
+def uk_noon(day: datetime.date) -> datetime.datetime:
+    """Noon (UK time) on a day: on that day whatever the clocks do, for an event known
+    only by its date."""
+    return datetime.datetime.combine(day, datetime.time(12), tzinfo=UK).astimezone(datetime.UTC)
+
+
 def end_of_uk_day(day: datetime.date) -> datetime.datetime:
     """The last moment of a UK calendar day, as an aware instant."""
     return datetime.datetime.combine(day, datetime.time.max, tzinfo=UK).astimezone(datetime.UTC)

@@ -8,7 +8,7 @@ import csv
 import io
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from flask import Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
@@ -23,7 +23,7 @@ from portal.auth.views import address_hash
 from portal.extensions import db
 from portal.models import AuditEvent, AuditKind, Authority, Case, User
 from portal.reports.export import safe
-from portal.workdays import UK
+from portal.workdays import UK, start_of_uk_day
 
 AUDIT = Permission.AUTHORITY_AUDIT_VIEW
 PAGE = 50
@@ -68,14 +68,12 @@ def _query(authority: Authority, form: AuditFilterForm) -> Select[AuditEvent] | 
     if form.kind.data:
         conditions.append(AuditEvent.kind == AuditKind(form.kind.data))
     if form.start.data:
-        conditions.append(AuditEvent.occurred_at >= _midnight(form.start.data))
+        conditions.append(AuditEvent.occurred_at >= start_of_uk_day(form.start.data))
     if form.end.data:
-        conditions.append(AuditEvent.occurred_at < _midnight(form.end.data + timedelta(days=1)))
+        conditions.append(
+            AuditEvent.occurred_at < start_of_uk_day(form.end.data + timedelta(days=1))
+        )
     return select(AuditEvent).where(*conditions).order_by(AuditEvent.occurred_at.desc())
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UK)
 
 
 @bp.route("/authorities/<uuid:authority_id>/audit")

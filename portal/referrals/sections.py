@@ -27,7 +27,7 @@ from portal.vocabulary import (
     SubjectSector,
     ThresholdCriterion,
 )
-from portal.workdays import UK, uk_date
+from portal.workdays import uk_date, uk_noon
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def received_at(day: datetime.date, now: datetime.datetime) -> datetime.datetime
     (UK time) on the day it came, which is on that day whatever the clocks do."""
     if day == uk_date(now):
         return now
-    return datetime.datetime.combine(day, datetime.time(12), tzinfo=UK).astimezone(datetime.UTC)
+    return uk_noon(day)
 
 
 def _store_contact(case: Case, form: forms.ContactForm) -> None:

@@ -5,7 +5,7 @@ with the same timeliness and delay tables."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -19,7 +19,7 @@ from portal.reports.annual import (
     delays_table,
     timeliness_table,
 )
-from portal.workdays import UK
+from portal.workdays import start_of_uk_day
 from portal.workflow import DEADLINE_RULES
 
 # Not open: nothing more will happen to these (a transfer is the other authority's now).
@@ -36,12 +36,8 @@ class Dashboard:
     tables: list[Table]
 
 
-def _instant(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UK).astimezone(UTC)
-
-
 def dashboard(authority: Authority, start: date, end: date) -> Dashboard:
-    since, until = _instant(start), _instant(end + timedelta(days=1))
+    since, until = start_of_uk_day(start), start_of_uk_day(end + timedelta(days=1))
     in_range = contacts_in(authority.id, since, until)
     timeliness = timeliness_table(authority.id, in_range, since, until)
     return Dashboard(
