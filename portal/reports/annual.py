@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -42,7 +42,7 @@ from portal.vocabulary import (
     SourceType,
     SubjectSector,
 )
-from portal.workdays import UK
+from portal.workdays import add_months, start_of_uk_day
 
 YEARS_COMPARED = 5
 INITIAL_MEETINGS = (
@@ -78,9 +78,7 @@ class AnnualReport:
 
 def year_bounds(first_year: int) -> tuple[datetime, datetime]:
     """1 April (UK midnight) to the next 1 April, as instants."""
-    start = datetime.combine(date(first_year, 4, 1), time(0), tzinfo=UK)
-    end = datetime.combine(date(first_year + 1, 4, 1), time(0), tzinfo=UK)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    return start_of_uk_day(date(first_year, 4, 1)), start_of_uk_day(date(first_year + 1, 4, 1))
 
 
 def reporting_year_of(day: date) -> int:
@@ -175,23 +173,26 @@ def _by(
 
 def annual_report(authority: Authority, first_year: int) -> AnnualReport:
     start, end = year_bounds(first_year)
+    first_day, next_first_day = date(first_year, 4, 1), date(first_year + 1, 4, 1)
     in_year = contacts_in(authority.id, start, end)
+    # The year's own row is the last of the five years': counted once.
+    years = [
+        _summary(authority.id, year)
+        for year in range(first_year - YEARS_COMPARED + 1, first_year + 1)
+    ]
     tables = [
         Table(
             "summary",
             "Contacts, consultations, referrals and transfers",
             ["Year", "Contacts", "Consultations", "Referrals", "Transfers", "Conversion rate (%)"],
-            [_summary(authority.id, first_year)],
+            [years[-1]],
         ),
         _by_month(authority.id, first_year),
         Table(
             "years",
             f"The last {YEARS_COMPARED} years",
             ["Year", "Contacts", "Consultations", "Referrals", "Transfers", "Conversion rate (%)"],
-            [
-                _summary(authority.id, year)
-                for year in range(first_year - YEARS_COMPARED + 1, first_year + 1)
-            ],
+            years,
         ),
         Table(
             "harm",
@@ -223,8 +224,8 @@ def annual_report(authority: Authority, first_year: int) -> AnnualReport:
             OnwardBody,
             and_(
                 OnwardReferral.authority_id == authority.id,
-                OnwardReferral.on >= start.astimezone(UK).date(),
-                OnwardReferral.on < end.astimezone(UK).date(),
+                OnwardReferral.on >= first_day,
+                OnwardReferral.on < next_first_day,
             ),
         ),
         _counted_rows(
@@ -235,8 +236,8 @@ def annual_report(authority: Authority, first_year: int) -> AnnualReport:
             ConcludingAction,
             and_(
                 CaseConclusion.authority_id == authority.id,
-                CaseConclusion.on >= start.astimezone(UK).date(),
-                CaseConclusion.on < end.astimezone(UK).date(),
+                CaseConclusion.on >= first_day,
+                CaseConclusion.on < next_first_day,
             ),
         ),
     ]
@@ -244,15 +245,8 @@ def annual_report(authority: Authority, first_year: int) -> AnnualReport:
 
 
 def _by_month(authority_id: uuid.UUID, first_year: int) -> Table:
-    bounds = []
-    for index in range(13):
-        month = 4 + index
-        year = first_year + (month - 1) // 12
-        bounds.append(
-            datetime.combine(date(year, (month - 1) % 12 + 1, 1), time(0), tzinfo=UK).astimezone(
-                UTC
-            )
-        )
+    april = date(first_year, 4, 1)
+    bounds = [start_of_uk_day(add_months(april, index)) for index in range(13)]
     counts = db.session.execute(
         select(
             *[
