@@ -7,19 +7,18 @@ account finds it with their updates when the case is closed.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from fpdf import FPDF
 
-from portal.extensions import db
 from portal.formatting import long_date
 from portal.meetings.service import tell
-from portal.models import Authority, Case, CaseUpdate, PublishedUpdate, User, utcnow
+from portal.models import Authority, Case, CaseUpdate, User, utcnow
 from portal.redaction import Audience
 from portal.subjects import service as subjects
+from portal.updates import service as updates
 from portal.vocabulary import OUTCOME_DEFINITIONS, Outcome
 from portal.workdays import uk_date
 
@@ -138,35 +137,11 @@ def as_pdf(found: Letter) -> bytes:
     return bytes(pdf.output())
 
 
-def publish_to_subject(case: Case, found: Letter, actor: User) -> PublishedUpdate | None:
+def publish_to_subject(case: Case, found: Letter, actor: User) -> CaseUpdate | None:
     """On closing: the letter among the subject's updates, if they have an account."""
-    if not subjects.readers(case):
+    readers = subjects.readers(case)
+    if not readers:
         return None
-    now = utcnow()
-    text = as_text(found)
-    update = CaseUpdate(
-        id=uuid.uuid4(),
-        case_id=case.id,
-        authority_id=case.authority_id,
-        audience_values=[Audience.SUBJECT.value],
-        written_by_id=actor.id,
-        published_by_id=actor.id,
-        published_at=now,
-    )
-    update.text = text
-    update.other_names = []
-    published = PublishedUpdate(
-        id=uuid.uuid4(),
-        update_id=update.id,
-        case_id=case.id,
-        authority_id=case.authority_id,
-        audience=Audience.SUBJECT,
-        redactions=0,
-        published_by_id=actor.id,
-        published_at=now,
-    )
-    published.text = text
-    update.published.append(published)
-    db.session.add(update)
-    tell(subjects.readers(case), "update_published", case.authority_id, case.reference)
-    return published
+    update = updates.publish_as_written(case, actor, Audience.SUBJECT, as_text(found))
+    tell(readers, "update_published", case.authority_id, case.reference)
+    return update

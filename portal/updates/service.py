@@ -118,9 +118,9 @@ def recipients(case: Case, chosen: Iterable[Audience]) -> dict[Audience, list[Or
     return result
 
 
-def offered(case: Case) -> list[Audience]:
-    """The audiences an update may go to: those with someone in them, and the subject."""
-    every = audience_organisations(case)
+def offered(every: Mapping[Audience, list[Organisation]]) -> list[Audience]:
+    """The audiences an update may go to (given audience_organisations): those with
+    someone in them, and the subject."""
     return [a for a in AUDIENCE_ORDER if a == Audience.SUBJECT or every.get(a)]
 
 
@@ -315,42 +315,28 @@ def publish(
                 f"“{left[0]}”, which it may never read: take it out",
             )
     reaching = recipients(case, audiences)
-    published = []
-    for audience in audiences:
-        text = PublishedUpdate(
-            id=uuid.uuid4(),
-            update_id=update.id,
-            case_id=case.id,
-            authority_id=case.authority_id,
-            audience=audience,
+    published = [
+        _published_text(
+            update,
+            audience,
+            texts[audience],
+            actor,
+            now,
             redactions=len(redaction.find(update.text or "", chosen.get(audience, set()))),
-            published_by_id=actor.id,
-            published_at=now,
+            organisations=reaching.get(audience, []),
         )
-        text.text = texts[audience]
-        text.recipients = [
-            UpdateRecipient(
-                id=uuid.uuid4(),
-                published_update_id=text.id,
-                case_id=case.id,
-                authority_id=case.authority_id,
-                organisation_id=organisation.id,
-            )
-            for organisation in reaching.get(audience, [])
-        ]
-        update.published.append(text)
-        published.append(text)
+        for audience in audiences
+    ]
     update.published_at = now
     update.published_by_id = actor.id
-    if Audience.SUBJECT in audiences:
-        # One update tells them of every meeting since the last.
-        for deadline in workflow.open_deadlines(case):
-            if deadline.kind == DeadlineKind.SUBJECT_UPDATE:
-                deadline.met_at = now
     told = [o for organisations in reaching.values() for o in organisations]
     readers = answerers(*told)
     if Audience.SUBJECT in audiences:
         readers += subjects.readers(case)
+        # One update tells them of every meeting since the last.
+        for deadline in workflow.open_deadlines(case):
+            if deadline.kind == DeadlineKind.SUBJECT_UPDATE:
+                deadline.met_at = now
     tell(readers, "update_published", case.authority_id, case.reference)
     audit.about_case(
         AuditKind.UPDATE_PUBLISHED,
@@ -361,6 +347,62 @@ def publish(
         audiences=[a.value for a in audiences],
         organisations=len(told),
     )
+    return published
+
+
+def publish_as_written(case: Case, actor: User, audience: Audience, text: str) -> CaseUpdate:
+    """Publish a text the portal wrote itself (the closure letter) to one audience as it
+    is: nothing of it to redact, so no choices to confirm."""
+    now = utcnow()
+    update = CaseUpdate(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        authority_id=case.authority_id,
+        audience_values=[audience.value],
+        written_by_id=actor.id,
+        published_by_id=actor.id,
+        published_at=now,
+    )
+    update.text = text
+    update.other_names = []
+    _published_text(update, audience, text, actor, now, redactions=0, organisations=[])
+    db.session.add(update)
+    return update
+
+
+def _published_text(
+    update: CaseUpdate,
+    audience: Audience,
+    text: str,
+    actor: User,
+    now: datetime,
+    *,
+    redactions: int,
+    organisations: Iterable[Organisation],
+) -> PublishedUpdate:
+    """One audience's text of the update, sealed, and the organisations it reaches."""
+    published = PublishedUpdate(
+        id=uuid.uuid4(),
+        update_id=update.id,
+        case_id=update.case_id,
+        authority_id=update.authority_id,
+        audience=audience,
+        redactions=redactions,
+        published_by_id=actor.id,
+        published_at=now,
+    )
+    published.text = text
+    published.recipients = [
+        UpdateRecipient(
+            id=uuid.uuid4(),
+            published_update_id=published.id,
+            case_id=update.case_id,
+            authority_id=update.authority_id,
+            organisation_id=organisation.id,
+        )
+        for organisation in organisations
+    ]
+    update.published.append(published)
     return published
 
 

@@ -63,7 +63,7 @@ def _who(case: Case) -> dict[Audience, str]:
     return {
         audience: audience.label
         + (f": {', '.join(o.name for o in every[audience])}" if every.get(audience) else "")
-        for audience in service.offered(case)
+        for audience in service.offered(every)
     }
 
 
