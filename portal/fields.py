@@ -249,6 +249,16 @@ class DateInput(_KeepsQuestion, GovDateInput):
     the field's label as its words."""
 
 
+class EndNotBeforeStart:
+    """For a form with ``start`` and ``end`` dates: the range may not run backwards."""
+
+    start: DateInputField
+
+    def validate_end(self, field: DateInputField) -> None:
+        if self.start.data and field.data and field.data < self.start.data:
+            raise ValidationError("The end date must be on or after the start date")
+
+
 class DateInputField(Field):
     """A GOV.UK date input (day, month, year), with GOV.UK's error messages.
 

@@ -16,6 +16,7 @@ from portal.fields import (
     Checkboxes,
     ChoiceField,
     DateInputField,
+    EndNotBeforeStart,
     Form,
     MultipleChoiceField,
     RadioChoiceField,
@@ -171,7 +172,7 @@ class TrackerForm(Form):
     import_ = submit_field("Check and import")
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(EndNotBeforeStart, Form):
     """The audit trail's filters: a GET form (it changes nothing, so no CSRF token)."""
 
     reference = optional_text_field("Case reference", max_length=30, thing="The reference")
@@ -196,7 +197,3 @@ class AuditFilterForm(Form):
         self.person.choices = [SelectChoice("", "Anyone"), *people]
         self.organisation.choices = [SelectChoice("", "Any"), *organisations]
         self.kind.choices = [SelectChoice("", "Anything"), *kinds]
-
-    def validate_end(self, field: DateInputField) -> None:
-        if self.start.data and field.data and field.data < self.start.data:
-            raise ValidationError("The end date must be on or after the start date")
