@@ -22,6 +22,7 @@ from typing import IO, Any
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portal.access import staff_of
 from portal.extensions import db
 from portal.models import (
     Authority,
@@ -30,6 +31,7 @@ from portal.models import (
     CaseEvent,
     CaseStatus,
     OnwardReferral,
+    Role,
     Subject,
     User,
 )
@@ -307,9 +309,6 @@ def check_file(stream: IO[bytes], filename: str, authority: Authority) -> Checke
 def importer_for(authority: Authority) -> User | None:
     """Whom an import from the command line is recorded as: an administrator or LADO
     manager of the authority."""
-    from portal.access import staff_of
-    from portal.models import Role
-
     for user in db.session.scalars(staff_of(authority)):
         if any(
             m.is_active

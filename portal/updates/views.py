@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -88,7 +88,7 @@ def write(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseRetur
         else:
             db.session.commit()
             return redirect(_update_url(authority, update))
-    return drawn_then_committed(
+    return render_template(
         "updates/write.html",
         form=form,
         case=case,
@@ -194,7 +194,7 @@ def embargoes(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseR
             )
         )
     }
-    return drawn_then_committed(
+    return render_template(
         "updates/embargoes.html",
         form=form,
         case=case,
@@ -262,7 +262,7 @@ def police_embargo(
         return redirect(
             url_for("meetings.answer", organisation_id=organisation.id, request_id=asked.id)
         )
-    return drawn_then_committed(
+    return render_template(
         "updates/police_embargo.html",
         form=form,
         organisation=organisation,
