@@ -194,8 +194,8 @@ def tell(
     reference: str | None,
     **extra: str,
 ) -> None:
-    """E-mail each person (once) that there is something to sign in and read about the
-    case: its reference and the authority's name, never what it is about."""
+    """E-mail each person (once) that there is something to sign in and read or do: the
+    authority's name and at most the case's reference, never what it is about."""
     authority = db.session.get_one(Authority, authority_id)
     for person in {user.id: user for user in people}.values():
         notify.queue_email(
@@ -299,18 +299,14 @@ def ask_for_someone(
     someone there who can answer: which organisation, never which case. How many were
     told (none: the page says to contact the portal's administrators)."""
     administrators = who_can_add_people(organisation)
-    authority = db.session.get_one(Authority, case.authority_id)
-    for person in {user.id: user for user in administrators}.values():
-        notify.queue_email(
-            "someone_needed",
-            person.email,
-            related_user_id=person.id,
-            full_name=person.full_name,
-            authority=authority.display_name,
-            organisation=organisation.name,
-            asked_by=actor.full_name,
-            sign_in_url=notify.absolute_url("auth.sign_in"),
-        )
+    tell(
+        administrators,
+        "someone_needed",
+        case.authority_id,
+        None,  # the organisation, never the case
+        organisation=organisation.name,
+        asked_by=actor.full_name,
+    )
     audit.about_case(
         AuditKind.SOMEONE_NEEDED,
         case,
