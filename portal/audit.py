@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from portal import audit_chain  # noqa: F401  (chains events as they commit)
 from portal.extensions import db
 from portal.models import AuditEvent, AuditKind, Case
+from portal.models.base import utcnow
 
 
 def record(
@@ -23,6 +25,8 @@ def record(
 ) -> AuditEvent:
     """Add an event to the current transaction. ``detail`` holds codes and ids only."""
     event = AuditEvent(
+        # Set now, not at the flush: the chain orders one transaction's events by it.
+        occurred_at=utcnow(),
         kind=kind,
         actor_id=actor_id,
         authority_id=authority_id,

@@ -230,10 +230,29 @@ def import_tracker(file: Path, code: str, dry_run: bool) -> None:
     click.echo(f"Imported {imported} row(s); {checked.already} were already imported")
 
 
+audit_cli = AppGroup("audit", help="Check the audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Walk the audit trail's hash chain; exit 1 naming each event changed or missing."""
+    from portal import audit_chain
+    from portal.extensions import db
+
+    with db.engine.connect() as connection:
+        verdict = audit_chain.verify(connection)
+    for problem in verdict.problems:
+        click.echo(f"Problem: {problem}", err=True)
+    if not verdict.intact:
+        raise SystemExit(1)
+    click.echo(f"The audit trail is intact: {verdict.checked} event(s) checked")
+
+
 def init_app(app: Flask) -> None:
     from portal.keycommands import keys_cli
 
     for command in (
+        audit_cli,
         authority_cli,
         outbox_cli,
         housekeeping,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -123,3 +125,30 @@ def _id(value: object) -> object:
 
     assert isinstance(value, uuid.UUID)
     return value.hex if db.engine.dialect.name == "sqlite" else value
+
+
+def test_the_events_already_recorded_are_chained_by_the_upgrade(make_app: object) -> None:
+    from sqlalchemy import text
+
+    from portal import audit_chain
+
+    scratch = make_app()  # type: ignore[operator]
+    with scratch.app_context():
+        flask_migrate.downgrade(revision="c25e0d9d7e72")  # before the chain
+        for minute in (3, 1, 2):
+            db.session.execute(
+                text(
+                    "INSERT INTO audit_events (id, occurred_at, kind, detail) "
+                    "VALUES (:id, :at, 'sign_out', '{}')"
+                ),
+                {"id": _id(uuid.uuid4()), "at": f"2026-01-01 09:0{minute}:00"},
+            )
+        db.session.commit()
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            verdict = audit_chain.verify(connection)
+        assert (verdict.checked, verdict.problems) == (3, [])
+        minutes = db.session.execute(
+            text("SELECT occurred_at FROM audit_events ORDER BY seq")
+        ).scalars()
+        assert [str(value)[14:16] for value in minutes] == ["01", "02", "03"]

@@ -4,7 +4,7 @@ Importing this package registers every table on ``Base.metadata`` (for Alembic).
 """
 
 from portal.crypto.blind_index import normalise_email
-from portal.models.audit import AuditEvent, AuditKind
+from portal.models.audit import AuditChainHead, AuditEvent, AuditKind
 from portal.models.authority import Authority
 from portal.models.base import Base, utcnow
 from portal.models.blind_index import BlindIndexEntry
@@ -59,6 +59,7 @@ __all__ = [
     "AUTHORITY_ROLES",
     "ORGANISATION_ROLES",
     "ActionStatus",
+    "AuditChainHead",
     "AuditEvent",
     "AuditKind",
     "Authority",

@@ -1,7 +1,10 @@
 """The append-only audit trail: who did what, when, to which record.
 
 Rows are only ever inserted; triggers in the migration refuse UPDATE and DELETE on both
-SQLite and PostgreSQL. Details never hold personal data in clear: ids and codes only.
+SQLite and PostgreSQL. Each event also carries a hash over itself and the event before
+(portal/audit_chain.py), so one changed or removed by someone who can get round the
+triggers is found by ``flask audit verify``. Details never hold personal data in clear:
+ids and codes only.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, UUIDPrimaryKey, enum_column, utcnow
@@ -102,6 +105,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_target_user", "target_user_id"),
         Index("ix_audit_events_actor", "actor_id"),
         Index("ix_audit_events_case", "case_id", "occurred_at"),
+        Index("uq_audit_events_seq", "seq", unique=True),
     )
 
     id: Mapped[UUIDPrimaryKey]
@@ -116,3 +120,18 @@ class AuditEvent(Base):
     # HMAC of the client address: links events from one place without storing the address.
     address_hash: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Its place in the chain (1, 2, 3... with no gaps) and SHA-256 over the previous
+    # event's hash and this event's fields, set by portal/audit_chain.py as it is flushed.
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The chain's last link: one row. Taking its lock is what puts one transaction's
+    events after another's; it also tells a deleted last event from the end."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    chain_hash: Mapped[str] = mapped_column(String(64))
