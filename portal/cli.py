@@ -249,6 +249,7 @@ def audit_verify() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.backup import backup_cli
     from portal.keycommands import keys_cli
 
     for command in (
@@ -260,6 +261,7 @@ def init_app(app: Flask) -> None:
         demo_data,
         import_tracker,
         keys_cli,
+        backup_cli,
         secrets_cli,
     ):
         app.cli.add_command(command)

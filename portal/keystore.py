@@ -40,7 +40,7 @@ from sqlalchemy.orm import Mapper, Session
 
 from portal.crypto import fields
 from portal.crypto.blind_index import BlindIndex
-from portal.crypto.keyring import Keyring, KeyringError
+from portal.crypto.keyring import Keyring, KeyringError, RingKey
 from portal.crypto.keys import (
     DEPLOYMENT_ID,
     KeyConflictError,
@@ -212,7 +212,7 @@ def check_index_keys() -> None:
     ring = keyring()
     connection = db.session.connection()
     for key in ring.index:
-        expected = hmac.new(key.material, b"portal index key check", hashlib.sha256).digest()
+        expected = index_key_check(key)
         connection.execute(
             insert_unless_exists(connection, INDEX).values(
                 kind=INDEX_KEY_CHECK,
@@ -234,6 +234,11 @@ def check_index_keys() -> None:
                 "indexed with. Is this the deployment's keys.json?"
             )
     db.session.commit()
+
+
+def index_key_check(key: RingKey) -> bytes:
+    """The check value an index key leaves in the database (see check_index_keys)."""
+    return hmac.new(key.material, b"portal index key check", hashlib.sha256).digest()
 
 
 def keys_verified() -> bool:
