@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -36,6 +36,7 @@ from portal.models import (
     Authority,
     Case,
     CaseStatus,
+    DestructionBatch,
     InformationRequest,
     Invitation,
     Meeting,
@@ -74,6 +75,8 @@ class Permission(StrEnum):
     AUTHORITY_AUDIT_VIEW = "authority:audit:view"
     # The annual report and the timeliness figures (counts only, nothing of a case).
     AUTHORITY_REPORTS_VIEW = "authority:reports:view"
+    # Legal holds, destroying records past their retention, subject access requests.
+    AUTHORITY_RECORDS_MANAGE = "authority:records:manage"
 
     @property
     def scope(self) -> str:
@@ -96,6 +99,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.AUTHORITY_CASES_DECIDE,
             Permission.AUTHORITY_AUDIT_VIEW,
             Permission.AUTHORITY_REPORTS_VIEW,
+            Permission.AUTHORITY_RECORDS_MANAGE,
         }
     ),
     Role.BUSINESS_SUPPORT: frozenset(
@@ -425,6 +429,7 @@ def referrals_of(organisation: Organisation) -> Select[Case]:
     return select(Case).where(
         Case.organisation_id == organisation.id,
         (Case.logged.is_(False)) | (Case.status != CaseStatus.DRAFT),
+        Case.destroyed_at.is_(None),
     )
 
 
@@ -443,15 +448,29 @@ def logged_contact_or_404(authority: Authority, case_id: uuid.UUID) -> Case:
     return case or _not_found()
 
 
-def cases_of(authority: Authority) -> Select[Case]:
+def cases_of(authority: Authority, *, destroyed: bool = False) -> Select[Case]:
     """An authority's cases once sent: its queue and case pages. (Drafts belong to the
-    people writing them.)"""
-    return select(Case).where(Case.authority_id == authority.id, Case.status != CaseStatus.DRAFT)
+    people writing them.) Cases destroyed at the end of their retention only when asked
+    for: nothing of them is left to work on."""
+    query = select(Case).where(Case.authority_id == authority.id, Case.status != CaseStatus.DRAFT)
+    return query if destroyed else query.where(Case.destroyed_at.is_(None))
 
 
-def case_or_404(authority: Authority, case_id: uuid.UUID) -> Case:
-    case = db.session.scalars(cases_of(authority).where(Case.id == case_id)).first()
-    return case or _not_found()
+def case_or_404(authority: Authority, case_id: uuid.UUID, *, destroyed: bool = False) -> Case:
+    found = cases_of(authority, destroyed=destroyed).where(Case.id == case_id)
+    return db.session.scalars(found).first() or _not_found()
+
+
+def _case_kept(case_id: Any) -> ColumnElement[bool]:
+    """The row's case has not been destroyed (its meetings and requests go with it)."""
+    return ~exists().where(Case.id == case_id, Case.destroyed_at.is_not(None))
+
+
+def destruction_batch_or_404(authority: Authority, batch_id: uuid.UUID) -> DestructionBatch:
+    found = select(DestructionBatch).where(
+        DestructionBatch.id == batch_id, DestructionBatch.authority_id == authority.id
+    )
+    return db.session.scalars(found).first() or _not_found()
 
 
 def meetings_of(case: Case) -> Select[Meeting]:
@@ -474,7 +493,7 @@ def invited_meetings_of(organisation: Organisation, user: User) -> Select[Meetin
         MeetingInvitee.organisation_id == organisation.id,
         or_(MeetingInvitee.user_id.is_(None), MeetingInvitee.user_id == user.id),
     )
-    return select(Meeting).where(Meeting.id.in_(invited))
+    return select(Meeting).where(Meeting.id.in_(invited), _case_kept(Meeting.case_id))
 
 
 def invited_meeting_or_404(
@@ -524,7 +543,10 @@ def updates_for_subject(case: Case) -> Select[PublishedUpdate]:
 def requests_of(organisation: Organisation) -> Select[InformationRequest]:
     """What the LADO has asked the organisation for: only these, and of the case only
     its reference and the meeting's date, are its users' to see."""
-    return select(InformationRequest).where(InformationRequest.organisation_id == organisation.id)
+    return select(InformationRequest).where(
+        InformationRequest.organisation_id == organisation.id,
+        _case_kept(InformationRequest.case_id),
+    )
 
 
 def request_or_404(organisation: Organisation, request_id: uuid.UUID) -> InformationRequest:

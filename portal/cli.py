@@ -248,6 +248,32 @@ def audit_verify() -> None:
     click.echo(f"The audit trail is intact: {verdict.checked} event(s) checked")
 
 
+retention_cli = AppGroup("retention", help="Destroy cases past their retention date.")
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Say what would be destroyed; change nothing.")
+def retention_run(dry_run: bool) -> None:
+    """Destroy the cases of every approved destruction batch (cron, nightly). Cases under
+    a legal hold, or whose retention date has moved, are kept and named."""
+    from portal import destruction
+    from portal.models import utcnow
+    from portal.workdays import uk_date
+
+    report = destruction.run(uk_date(utcnow()), dry_run=dry_run)
+    verb = "Would destroy" if dry_run else "Destroyed"
+    click.echo(
+        f"{verb} {len(report.destroyed)} case(s){': ' if report.destroyed else ''}"
+        + ", ".join(report.destroyed)
+    )
+    for reference, why in report.skipped:
+        click.echo(f"Kept {reference}: {why}")
+    click.echo(
+        f"Waiting: {report.awaiting_approval} case(s) proposed and not yet approved, "
+        f"{report.awaiting_proposal} past their retention date and not yet proposed"
+    )
+
+
 def init_app(app: Flask) -> None:
     from portal.backup import backup_cli
     from portal.keycommands import keys_cli
@@ -255,6 +281,7 @@ def init_app(app: Flask) -> None:
     for command in (
         audit_cli,
         authority_cli,
+        retention_cli,
         outbox_cli,
         housekeeping,
         reminders,

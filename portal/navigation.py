@@ -87,6 +87,9 @@ def service_navigation() -> list[dict[str, Any]]:
     auditing = access.authorities_where(user, Permission.AUTHORITY_AUDIT_VIEW)
     if len(auditing) == 1:
         items.append(_item("Audit", "admin.audit_trail", authority_id=auditing[0]))
+    keeping = access.authorities_where(user, Permission.AUTHORITY_RECORDS_MANAGE)
+    if len(keeping) == 1:
+        items.append(_item("Retention", "casework.retention", authority_id=keeping[0]))
     logging_in = access.authorities_where(user, Permission.AUTHORITY_CONTACTS_LOG)
     for authority_id in logging_in:
         text = "Log a contact"

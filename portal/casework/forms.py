@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import HiddenInput
 
+from portal.auth.forms import SecurityCodeForm
 from portal.fields import (
     Checkboxes,
     ChoiceField,
@@ -177,3 +178,21 @@ class NoteForm(Form):
         widget=GovCheckboxInput(),
     )
     add_note = submit_field("Add note")
+
+
+class LegalHoldForm(Form):
+    reason = long_text_field(
+        "Why must this case be kept?",
+        max_length=2000,
+        required="Enter why the case must be kept",
+        thing="The reason",
+        description="For example, a claim against the council, an inquiry or a police "
+        "request. Only the LADO's team can read it.",
+    )
+    place_hold = submit_field("Place a legal hold")
+
+
+class ApproveDestructionForm(SecurityCodeForm):
+    """Destroying records asks for a fresh code, however recently the manager signed in."""
+
+    submit = submit_field("Approve and destroy these cases")

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal import access, audit, closure, outcomes, workflow
+from portal import access, audit, closure, destruction, outcomes, workflow
 from portal.access import Permission, requires
 from portal.auth.views import address_hash
 from portal.casework import bp, queue, repeats
@@ -118,8 +118,10 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
 @bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>")
 @requires(WORK)
 def case_page(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseReturnValue:
-    case = access.case_or_404(authority, case_id)
+    case = access.case_or_404(authority, case_id, destroyed=True)
     referral_service.note_view(user, case, "case", address_hash())
+    if case.destroyed_at is not None:
+        return drawn_then_committed("casework/destroyed.html", case=case, authority=authority)
     return _case(user, authority, case)
 
 
@@ -173,6 +175,9 @@ def _case(
     return drawn_then_committed(
         "casework/case.html",
         viewed=viewed,
+        hold=destruction.active_hold(case),
+        manages_records=Permission.AUTHORITY_RECORDS_MANAGE
+        in access.permissions_in(user, authority_id=authority.id),
         earlier=earlier,
         meetings=meetings,
         updates=updates,

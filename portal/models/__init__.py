@@ -34,6 +34,7 @@ from portal.models.meeting import (
 )
 from portal.models.organisation import Organisation, OrganisationAuthority
 from portal.models.outbox import OutboxMessage, OutboxStatus
+from portal.models.retention import DestructionBatch, DestructionItem, LegalHold
 from portal.models.sign_in_attempt import SignInAttempt, ThrottleKey
 from portal.models.stored_file import StoredFile, StoredFileChunk
 from portal.models.subject_link import SubjectLink
@@ -79,9 +80,12 @@ __all__ = [
     "Deadline",
     "DeadlineKind",
     "DelayReason",
+    "DestructionBatch",
+    "DestructionItem",
     "Embargo",
     "InformationRequest",
     "Invitation",
+    "LegalHold",
     "Meeting",
     "MeetingAction",
     "MeetingInvitee",

@@ -161,6 +161,9 @@ class Case(Base):
     # the subject's personnel records.
     retained_until: Mapped[date | None]
     remove_from_personnel_records: Mapped[bool] = mapped_column(default=False)
+    # Destroyed at the end of its retention (portal/destruction.py): every sealed field
+    # gone and its key with them; the clear columns stay, so past reports still add up.
+    destroyed_at: Mapped[datetime | None]
     # Which sections have been answered in full, in the form's own names.
     completed_sections: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What was typed on a page that could not be saved as answers yet (the person chose

@@ -54,7 +54,9 @@ class Meeting(Base):
     kind: Mapped[MeetingKind] = enum_column(MeetingKind)
     starts_at: Mapped[datetime]
     minutes_long: Mapped[int] = mapped_column(Integer, default=60)
-    place = encrypted(TEXT, nullable=False, max_length=500)  # a room, an address or a link
+    # A room, an address or a link (required on the form; None once the case is destroyed:
+    # its meetings are kept, as the annual report counts them).
+    place = encrypted(TEXT, max_length=500)
     chair_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     # Why it was arranged in the past or on a bank holiday, when it was (sealed).
     date_reason = encrypted(TEXT, max_length=1000)
