@@ -200,7 +200,8 @@ PEOPLE = {
     "anonymous": (20, None),
     "administrator": (200, Role.AUTHORITY_ADMIN),
     "partner": (600, Role.PARTNER_MEMBER),
-    "lado": (600, Role.LADO),
+    # A LADO manager: every page a LADO has, and the retention pages too.
+    "lado": (600, Role.LADO_MANAGER),
 }
 
 
@@ -231,6 +232,7 @@ def test_every_form_survives_hostile_answers(app: Flask, who: str) -> None:
         "request_id": [uuid.uuid4()],
         "update_id": [uuid.uuid4()],
         "embargo_id": [uuid.uuid4()],
+        "batch_id": [uuid.uuid4()],
     }
     if person is not None:
         sign_in(client, app, person)
