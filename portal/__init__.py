@@ -13,6 +13,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import access, errors, formatting, headers, keystore, navigation
+from portal import retention_keys as retention_keys  # case keys follow retention (listener)
 from portal.config import SETTINGS_EXTENSION, ConfigError, Settings
 from portal.crypto.keyring import KeyringError
 from portal.extensions import csrf, db, login_manager, migrate

@@ -41,7 +41,7 @@ from portal import files, keystore
 from portal.config import current_settings
 from portal.crypto.envelope import DecryptionError, key_id_of
 from portal.crypto.keyring import Keyring, KeyringError
-from portal.crypto.keys import KeyManager
+from portal.crypto.keys import KeyDroppedError, KeyManager
 from portal.crypto.rotation import SealedColumn
 from portal.crypto.stream import key_id_of_stream
 from portal.extensions import db
@@ -111,7 +111,9 @@ class Tally:
         try:
             read()
         except DecryptionError as error:
-            if _under_destroyed_key(manager, key_id):
+            # A key destroyed since, or one whose retention month the ratchet has moved
+            # past (a backup from before its case was destroyed): gone, as intended.
+            if isinstance(error, KeyDroppedError) or _under_destroyed_key(manager, key_id):
                 self.destroyed += 1
             else:
                 self.failures.append(str(error))
@@ -149,7 +151,11 @@ def check_restored(connection: Connection, ring: Keyring) -> Checked:
             "the backup has no data keys: it predates field-level encryption (restore it, "
             "then `flask db upgrade` seals it)"
         )
-    manager = KeyManager(ring, keystore.DatabaseKeyStore(lambda: connection))
+    months = any(
+        column["name"] == "retention_month"
+        for column in inspect(connection).get_columns(keystore.KEYS.name)
+    )
+    manager = KeyManager(ring, keystore.DatabaseKeyStore(lambda: connection, months=months))
     try:
         data_keys = manager.verify()
     except KeyringError as error:

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from portal.cli import instance_path_option
 from portal.config import current_settings, default_instance_path
-from portal.crypto.keyring import Keyring
+from portal.crypto.keyring import Keyring, month_label
 from portal.crypto.keys import StoredKey
 from portal.crypto.rotation import Progress
 
@@ -61,6 +61,11 @@ def keys_status(quick: bool) -> None:
     for kind in ("kek", "index"):
         for key in ring.keys(kind):
             click.echo(f"  {kind:5} {key.id:>4}  {key.state}")
+    click.echo(
+        f"  retention ratchet at {month_label(ring.retention.month)}"
+        if ring.retention
+        else "  no retention ratchet: run `flask keys ratchet`"
+    )
     click.echo("Data keys")
     rows = db.session.execute(
         select(
@@ -326,3 +331,36 @@ def keys_retire(data_key: int | None, kek: int | None, index: int | None) -> Non
         if kind == "index":
             keystore.reindex()  # drops the retired key's entries
         click.echo(f"{kind} key {key_id} removed from the keyring")
+
+
+@keys_cli.command("ratchet")
+def keys_ratchet() -> None:
+    """Move the retention ratchet to this month (monthly, after `flask retention run`):
+    no backup can then open a case destroyed before this month. Adds a ratchet to a
+    keyring that has none (deploy it everywhere, then run this again)."""
+    from portal import keystore, retention_keys
+    from portal.crypto.keyring import new_ratchet
+    from portal.extensions import db
+    from portal.models import utcnow
+    from portal.workdays import uk_date
+
+    manager = keystore.keys()
+    today = uk_date(utcnow())
+    if manager.keyring.retention is None:
+        _save(manager.keyring.with_ratchet(new_ratchet(today)))
+        click.echo(
+            "Added a retention ratchet to the keyring, not used yet. Deploy the keyring to "
+            "every instance, restart them, then run `flask keys ratchet` again."
+        )
+        return
+    before = manager.keyring.retention.month
+    ring, moved, scheduled = retention_keys.ratchet(today)
+    db.session.commit()  # the keys first: the old keyring opens them as well as the new
+    _save(ring)
+    manager.keyring = ring
+    now = ring.retention.month if ring.retention else before
+    click.echo(
+        f"Ratchet moved from {month_label(before)} to {month_label(now)}; "
+        f"{moved} case key(s) of earlier months moved to it, {scheduled} scheduled. "
+        "Deploy the keyring to every instance, and destroy every older copy of it."
+    )

@@ -70,20 +70,22 @@ class DatabaseKeyStore:
     caller's transaction does, or undoes, it all."""
 
     def __init__(
-        self,
-        connection_provider: Callable[[], Connection],
+        self, connection_provider: Callable[[], Connection], *, months: bool = True
     ) -> None:
         self._connection = connection_provider
+        # A migration from before keys had retention months reads the table without.
+        self._months = months
+        self._columns = [c for c in KEYS.c if months or c.name != "retention_month"]
 
     def get(self, key_id: int) -> StoredKey | None:
-        row = self._connection().execute(select(KEYS).where(KEYS.c.id == key_id)).first()
-        return _stored(row) if row else None
+        row = self._connection().execute(select(*self._columns).where(KEYS.c.id == key_id)).first()
+        return stored_key(row) if row else None
 
     def primary(self, owner: KeyOwner) -> StoredKey | None:
         row = (
             self._connection()
             .execute(
-                select(KEYS).where(
+                select(*self._columns).where(
                     KEYS.c.owner_kind == owner.kind,
                     KEYS.c.owner_id == owner.id,
                     KEYS.c.state == "primary",
@@ -91,7 +93,7 @@ class DatabaseKeyStore:
             )
             .first()
         )
-        return _stored(row) if row else None
+        return stored_key(row) if row else None
 
     def add(self, key: StoredKey) -> None:
         """Insert, unless the owner already has a primary key (another process made one
@@ -109,6 +111,8 @@ class DatabaseKeyStore:
             "state": key.state,
             "created_at": utcnow(),
         }
+        if self._months:
+            values["retention_month"] = key.month
         insert_or_skip = insert_unless_exists(connection, KEYS).values(values).returning(KEYS.c.id)
         if connection.execute(insert_or_skip).first() is None:
             raise KeyConflictError(str(key.owner))
@@ -123,6 +127,7 @@ class DatabaseKeyStore:
         wrapper_id: int,
         wrapped: bytes,
         owner_authority_id: uuid.UUID | None,
+        month: int | None,
     ) -> None:
         self._connection().execute(
             update(KEYS)
@@ -132,6 +137,7 @@ class DatabaseKeyStore:
                 wrapper_id=wrapper_id,
                 wrapped=wrapped,
                 owner_authority_id=owner_authority_id,
+                **({"retention_month": month} if self._months else {}),
             )
         )
 
@@ -145,13 +151,17 @@ class DatabaseKeyStore:
     def all(self, states: Iterable[str]) -> list[StoredKey]:
         rows = (
             self._connection()
-            .execute(select(KEYS).where(KEYS.c.state.in_(list(states))).order_by(KEYS.c.created_at))
+            .execute(
+                select(*self._columns)
+                .where(KEYS.c.state.in_(list(states)))
+                .order_by(KEYS.c.created_at)
+            )
             .all()
         )
-        return [_stored(row) for row in rows]
+        return [stored_key(row) for row in rows]
 
 
-def _stored(row: Any) -> StoredKey:
+def stored_key(row: Any) -> StoredKey:
     return StoredKey(
         id=row.id,
         owner=KeyOwner(row.owner_kind, row.owner_id, row.owner_authority_id),
@@ -160,6 +170,7 @@ def _stored(row: Any) -> StoredKey:
         wrapped=row.wrapped or b"",
         sentinel=row.sentinel or b"",
         state=row.state,
+        month=getattr(row, "retention_month", None),
     )
 
 

@@ -13,7 +13,8 @@ import shutil
 import sqlite3
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
@@ -22,12 +23,13 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import text
 
-from portal import create_app, files, keystore
+from portal import create_app, destruction, files, keystore, retention_keys
 from portal.backup import client_tool, libpq_connection
 from portal.crypto.keyring import new_keyring
 from portal.crypto.keys import KeyOwner
 from portal.extensions import db
-from portal.models import Case, Role, User
+from portal.models import Case, Role, User, utcnow
+from portal.workdays import uk_date
 from tests.conftest import TEST_KEYRING, Database, settings_for_tests
 from tests.factories import make_account, make_authority, make_organisation
 from tests.postgres import create_database
@@ -157,6 +159,29 @@ def test_values_under_a_destroyed_case_key_are_counted_apart(app: Flask, tmp_pat
     assert _row(result.output, "cases.allegation") == (2, 1, 1)
     assert _row(result.output, "stored_files.content") == (2, 1, 1)
     assert "FAIL" not in result.output
+
+
+def test_a_backup_from_before_a_destruction_counts_it_destroyed_once_the_ratchet_moves(
+    app: Flask, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    """The backup was taken while the case lived; the case was then destroyed and the
+    retention ratchet moved past its month: the backup opens everything but that case."""
+    user_id, shredded, authority_id = _portal_with_data(app)
+    _case(app, authority_id, user_id)  # a second case, with no retention date yet
+    with app.app_context():
+        case = db.session.get_one(Case, shredded)
+        case.retained_until = date(2020, 1, 1)  # long past: wrapped under this month
+        db.session.commit()
+    file = _backup(app, tmp_path)
+    with app.app_context():
+        destruction.destroy_case(db.session.get_one(Case, shredded))
+        db.session.commit()
+        moved_ring, _, _ = retention_keys.ratchet(uk_date(utcnow()) + timedelta(days=40))
+        db.session.commit()
+    result = _verify(make_app(keyring=moved_ring), file)
+    assert result.exit_code == 0, result.output
+    assert _row(result.output, "cases.allegation") == (2, 1, 1)
+    assert _row(result.output, "stored_files.content") == (2, 1, 1)
 
 
 def test_a_truncated_backup_fails(app: Flask, tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ EMAIL_INDEX = BlindIndex("user.email", ("email",), (normalise_email,), unique=Tr
 
 def _manager(connection):
     keyring = current_app.extensions[SETTINGS_EXTENSION].keyring
-    return KeyManager(keyring, DatabaseKeyStore(lambda: connection))
+    return KeyManager(keyring, DatabaseKeyStore(lambda: connection, months=False))
 
 
 def _tables():

@@ -5,22 +5,32 @@ variable (the JSON itself, or base64 of it)::
 
     {"format": 1,
      "kek":   [{"id": 1, "state": "primary", "material": "<base64, 32 bytes>"}],
-     "index": [{"id": 1, "state": "primary", "material": "<base64, 32 bytes>"}]}
+     "index": [{"id": 1, "state": "primary", "material": "<base64, 32 bytes>"}],
+     "retention": {"month": "2026-12", "material": "<base64, 32 bytes>"}}
 
 Key-encryption keys (``kek``) wrap the data keys stored in the database; index keys key
 the blind indexes. Each kind has exactly one primary key; older ones stay
 ``decrypt_only`` until nothing depends on them, then they are removed.
+
+``retention`` is a ratchet: the key of one month, from which every later month's key is
+derived (each the HMAC of the one before) and no earlier one can be. A case's key is
+wrapped under its retention month's key as well as its authority's data key, so once the
+ratchet has moved past that month (``flask keys ratchet``, monthly), a backup taken
+before the case was destroyed cannot open it either: the month's key is nowhere.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import secrets
 import stat
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +52,60 @@ class RingKey:
     material: bytes = field(repr=False)
 
 
+def month_number(day: date) -> int:
+    """A calendar month as one number (year * 12 + month - 1), as keys record it."""
+    return day.year * 12 + day.month - 1
+
+
+def month_label(month: int) -> str:
+    return f"{month // 12}-{month % 12 + 1:02d}"
+
+
+def _month_from_label(label: str) -> int:
+    year, month = label.split("-")
+    if not (len(year) == 4 and len(month) == 2 and 1 <= int(month) <= 12):
+        raise ValueError(label)
+    return int(year) * 12 + int(month) - 1
+
+
+@dataclass(frozen=True)
+class Ratchet:
+    """The retention ratchet: the key of ``month``; later months' keys follow from it."""
+
+    month: int
+    material: bytes = field(repr=False)
+
+    def key_for(self, month: int) -> bytes | None:
+        """The month's key, or None for a month it has moved past (dropped for good)."""
+        if month < self.month:
+            return None
+        key = self.material
+        for _ in range(month - self.month):
+            key = _next_month(key)
+        return key
+
+    def moved_to(self, month: int) -> Ratchet:
+        key = self.key_for(month)
+        if key is None:
+            raise ValueError("the ratchet only moves forward")
+        return Ratchet(month, key)
+
+
+def _next_month(key: bytes) -> bytes:
+    return hmac.new(key, b"portal retention ratchet v1: next month", hashlib.sha256).digest()
+
+
+def new_ratchet(today: date | None = None) -> Ratchet:
+    return Ratchet(month_number(today or datetime.now(UTC).date()), secrets.token_bytes(KEY_BYTES))
+
+
 @dataclass(frozen=True)
 class Keyring:
     kek: tuple[RingKey, ...]
     index: tuple[RingKey, ...]
+    # None in a keyring from before the ratchet: cases are then wrapped by their
+    # authority's key alone, until ``flask keys ratchet`` adds one.
+    retention: Ratchet | None = None
 
     def keys(self, kind: str) -> tuple[RingKey, ...]:
         keys: tuple[RingKey, ...] = getattr(self, kind)
@@ -58,6 +118,16 @@ class Keyring:
         return next((key for key in self.keys(kind) if key.id == key_id), None)
 
     def to_json(self) -> str:
+        ratchet = (
+            {
+                "retention": {
+                    "month": month_label(self.retention.month),
+                    "material": base64.b64encode(self.retention.material).decode(),
+                }
+            }
+            if self.retention
+            else {}
+        )
         return json.dumps(
             {
                 "format": FORMAT,
@@ -72,12 +142,16 @@ class Keyring:
                     ]
                     for kind in KINDS
                 },
+                **ratchet,
             },
             indent=2,
         )
 
     def _replacing(self, kind: str, keys: tuple[RingKey, ...]) -> Keyring:
-        return Keyring(**{**{k: self.keys(k) for k in KINDS}, kind: keys})
+        return Keyring(**{**{k: self.keys(k) for k in KINDS}, kind: keys}, retention=self.retention)
+
+    def with_ratchet(self, ratchet: Ratchet) -> Keyring:
+        return Keyring(kek=self.kek, index=self.index, retention=ratchet)
 
     def staged(self, kind: str) -> RingKey | None:
         """A key newer than the primary, added but not yet used."""
@@ -110,6 +184,7 @@ def new_keyring() -> Keyring:
     return Keyring(
         kek=(RingKey(1, "primary", secrets.token_bytes(KEY_BYTES)),),
         index=(RingKey(1, "primary", secrets.token_bytes(KEY_BYTES)),),
+        retention=new_ratchet(),
     )
 
 
@@ -130,7 +205,22 @@ def parse(text: str, source: str) -> Keyring:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise KeyringError(f"{source} is not a keyring of format {FORMAT}")
     kinds = {kind: _keys(document.get(kind), kind, source) for kind in KINDS}
-    return Keyring(**kinds)
+    return Keyring(**kinds, retention=_ratchet(document.get("retention"), source))
+
+
+def _ratchet(entry: Any, source: str) -> Ratchet | None:
+    if entry is None:
+        return None
+    try:
+        ratchet = Ratchet(
+            _month_from_label(str(entry["month"])),
+            base64.b64decode(entry["material"], validate=True),
+        )
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        raise KeyringError(f"{source} has a malformed retention entry") from None
+    if len(ratchet.material) != KEY_BYTES:
+        raise KeyringError(f"{source}: the retention key is not a valid 256-bit key")
+    return ratchet
 
 
 def _keys(entries: Any, kind: str, source: str) -> tuple[RingKey, ...]:

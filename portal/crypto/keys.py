@@ -4,7 +4,9 @@ Every value is sealed under a *data key* that belongs to an owner: the deploymen
 accounts), an authority, or one case. Data keys are random; they are stored in the
 database only wrapped: deployment and authority keys by a key-encryption key from the
 keyring, case keys by their authority's key. Destroying a case key leaves that case's
-values unreadable (crypto-shredding).
+values unreadable (crypto-shredding). Once a case's retention date is known, its key is
+wrapped under that month's key from the keyring's retention ratchet as well, so a backup
+from before its destruction cannot open it once the ratchet has moved past the month.
 
 The AES-256-GCM key for one column is derived from the data key with HKDF, naming the
 logical table and column, so no two columns share a key. Unwrapped and derived keys are
@@ -23,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -32,7 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from portal.crypto import envelope, stream
 from portal.crypto.envelope import DecryptionError, Where, _say
-from portal.crypto.keyring import KEY_BYTES, Keyring, KeyringError
+from portal.crypto.keyring import KEY_BYTES, Keyring, KeyringError, month_label
 
 DEPLOYMENT_ID = uuid.UUID(int=0)
 SENTINEL = b"portal key sentinel"
@@ -74,6 +76,14 @@ class StoredKey:
     wrapped: bytes
     sentinel: bytes
     state: str  # "primary" | "decrypt_only" | "destroyed"
+    # A case key's retention month (keyring.month_number), once scheduled: it is wrapped
+    # under that month's ratchet key too.
+    month: int | None = None
+
+
+class KeyDroppedError(DecryptionError):
+    """The key was wrapped under a retention month the ratchet has moved past: it is as
+    destroyed as a destroyed key (a backup from before a case's destruction)."""
 
 
 class KeyConflictError(Exception):
@@ -98,6 +108,7 @@ class KeyStore(Protocol):
         wrapper_id: int,
         wrapped: bytes,
         owner_authority_id: uuid.UUID | None,
+        month: int | None,
     ) -> None: ...
 
     def destroy(self, key_id: int) -> None: ...
@@ -146,6 +157,8 @@ class KeyManager:
         self.clock = clock
         self._keys: dict[int, _Cached] = {}
         self._primaries: dict[KeyOwner, tuple[float, int]] = {}
+        # (the ratchet's month, a month) -> that month's key (b"" once dropped)
+        self._month_keys: dict[tuple[int, int], bytes] = {}
         self._lock = threading.Lock()
 
     # Sealing and opening values
@@ -301,16 +314,51 @@ class KeyManager:
         self._cache_key(key_id, _Cached(self.clock() + self.ttl, material, {}))
         return stored
 
-    def _wrapper_for(self, owner: KeyOwner) -> tuple[str, int, AESGCM]:
+    def _wrapper_for(self, owner: KeyOwner, month: int | None = None) -> tuple[str, int, AESGCM]:
         """Deployment and authority keys are wrapped by the primary KEK; a case key by
-        its authority's primary data key."""
+        its authority's primary data key (and its retention month's key, if given)."""
         if owner.kind == "case":
             if owner.authority_id is None:
                 raise ValueError("a case key needs its authority")
             parent_id = self.primary_key_id(KeyOwner.authority(owner.authority_id))
-            return "data", parent_id, self._cipher(parent_id, KEY_TABLE, "material")
+            return "data", parent_id, self._case_wrapping(parent_id, month, "")
         kek = self.keyring.primary("kek")
         return "kek", kek.id, AESGCM(kek.material)
+
+    def _case_wrapping(self, parent_id: int, month: int | None, where: Where) -> AESGCM:
+        """What wraps a case key: its authority's key, joined with its retention month's
+        key from the ratchet once it has one (neither opens it alone)."""
+        if month is None:
+            return self._cipher(parent_id, KEY_TABLE, "material", where)
+        month_key = self.month_key(month)
+        if month_key is None:
+            raise KeyDroppedError(
+                f"{_say(where)}: its key was kept for records due in {month_label(month)}, "
+                "and that month's retention key has been dropped (the case was destroyed)"
+            )
+        parent = self._material(parent_id, where).material
+        info = f"portal case key wrap v1\x1f{month}".encode()
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info)
+        return AESGCM(hkdf.derive(parent + month_key))
+
+    def month_key(self, month: int) -> bytes | None:
+        """The retention ratchet's key for a month (cached: later months are derived
+        one by one), or None once the ratchet has moved past it."""
+        ratchet = self.keyring.retention
+        if ratchet is None:
+            raise KeyringError("the keyring has no retention ratchet: run `flask keys ratchet`")
+        found = self._month_keys.get((ratchet.month, month))
+        if found is None:
+            found = self._month_keys[(ratchet.month, month)] = ratchet.key_for(month) or b""
+        return found or None
+
+    def schedulable_month(self, month: int, this_month: int) -> int | None:
+        """The month a case key due in ``month`` is wrapped under: never one the ratchet
+        may already have passed (this month, at the earliest); None with no ratchet."""
+        ratchet = self.keyring.retention
+        if ratchet is None:
+            return None
+        return max(month, this_month, ratchet.month)
 
     def _material(self, key_id: int, where: Where) -> _Cached:
         work = self.unit_of_work()
@@ -349,7 +397,7 @@ class KeyManager:
                 lambda _: AESGCM(kek.material), stored.wrapped, bound, f"data key {stored.id}"
             )
         return envelope.unseal(
-            lambda parent: self._cipher(parent, KEY_TABLE, "material", where),
+            lambda parent: self._case_wrapping(parent, stored.month, where),
             stored.wrapped,
             bound,
             f"data key {stored.id}",
@@ -375,17 +423,31 @@ class KeyManager:
         self._cache_primary(owner, new.id)
         return new
 
-    def rewrap(self, key: StoredKey, owner: KeyOwner | None = None) -> None:
+    def rewrap(
+        self,
+        key: StoredKey,
+        owner: KeyOwner | None = None,
+        *,
+        month: int | Literal["same"] | None = "same",
+    ) -> None:
         """Wrap a data key again under its owner's current wrapper (after a KEK rotation,
         or an authority key rotation for case keys). With ``owner``, the key changes
-        hands: a transferred case's key is wrapped by its new authority's key. The
-        key's material, and so every value sealed under it, stays as it was."""
+        hands: a transferred case's key is wrapped by its new authority's key. With
+        ``month``, a case key moves to that retention month (None: to none, while the
+        case is under a legal hold). The key's material, and so every value sealed under
+        it, stays as it was."""
         owner = owner or key.owner
         if (owner.kind, owner.id) != (key.owner.kind, key.owner.id):
             raise ValueError(f"key {key.id} belongs to {key.owner}, not {owner}")
+        month = key.month if month == "same" else month
         material = self._material(key.id, f"data key {key.id}").material
-        wrapped_by, wrapper_id, wrapping = self._wrapper_for(owner)
-        if (wrapped_by, wrapper_id, owner) == (key.wrapped_by, key.wrapper_id, key.owner):
+        wrapped_by, wrapper_id, wrapping = self._wrapper_for(owner, month)
+        if (wrapped_by, wrapper_id, owner, month) == (
+            key.wrapped_by,
+            key.wrapper_id,
+            key.owner,
+            key.month,
+        ):
             return
         self.store.rewrap(
             key.id,
@@ -393,6 +455,7 @@ class KeyManager:
             wrapper_id,
             envelope.seal(wrapping, wrapper_id, material, _wrap_context(key.id, owner)),
             owner.authority_id,
+            month,
         )
 
     def destroy(self, key_id: int) -> None:

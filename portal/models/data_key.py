@@ -31,5 +31,8 @@ class DataKey(Base):
     sentinel: Mapped[bytes | None] = mapped_column(LargeBinary)
     # primary | decrypt_only | retired (no longer needed) | destroyed (crypto-shredded)
     state: Mapped[str] = mapped_column(String(20))
+    # A case key's retention month (year * 12 + month - 1): it is wrapped under that
+    # month's key from the keyring's retention ratchet too (portal/crypto/keyring.py).
+    retention_month: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     destroyed_at: Mapped[datetime | None]
