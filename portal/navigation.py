@@ -90,6 +90,7 @@ def service_navigation() -> list[dict[str, Any]]:
     keeping = access.authorities_where(user, Permission.AUTHORITY_RECORDS_MANAGE)
     if len(keeping) == 1:
         items.append(_item("Retention", "casework.retention", authority_id=keeping[0]))
+        items.append(_item("Subject access", "casework.subject_access", authority_id=keeping[0]))
     logging_in = access.authorities_where(user, Permission.AUTHORITY_CONTACTS_LOG)
     for authority_id in logging_in:
         text = "Log a contact"

@@ -176,3 +176,12 @@ def sign_in(
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+def step_up(client: PortalClient, app: Flask, account: Account) -> None:
+    """A fresh authenticator code, as the pages that release original documents ask."""
+    assert account.totp_secret is not None
+    response = client.submit(
+        "/account/confirm-it-is-you", {"code": fresh_code(app, account.id, account.totp_secret)}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)

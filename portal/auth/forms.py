@@ -94,6 +94,10 @@ class ConfirmWithCodeForm(SecurityCodeForm):
     submit = submit_field("Create new recovery codes")
 
 
+class StepUpForm(SecurityCodeForm):
+    """A fresh code before releasing original documents, however recent the sign-in."""
+
+
 class ChangeAuthenticatorForm(SecurityCodeForm):
     """The code comes from the *new* app; the password proves it is still the owner."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from functools import wraps
+from typing import Any, cast
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -14,7 +15,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from portal import access
-from portal.access import public, signed_in
+from portal.access import View, public, signed_in
 from portal.auth import bp, invitations, mfa, resets, service, throttle
 from portal.auth.forms import (
     ChangeAuthenticatorForm,
@@ -26,6 +27,7 @@ from portal.auth.forms import (
     RecoveryCodeForm,
     SecurityCodeForm,
     SignInForm,
+    StepUpForm,
 )
 from portal.auth.links import LinkAlreadyUsedError, LinkProblem
 from portal.auth.service import Outcome
@@ -453,6 +455,39 @@ def new_recovery_codes(user: User) -> ResponseReturnValue:
         codes = service.regenerate_recovery_codes(user, address_hash=address_hash())
         return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
     return render_template("auth/new_recovery_codes.html", form=form)
+
+
+# After a fresh code, the pages that release original documents (a case's files, the
+# minutes, an agency's files) open without another for this long.
+STEPPED_UP_AT = "portal.stepped_up_at"
+STEP_UP_LASTS = timedelta(minutes=5)
+
+
+def stepped_up(view: View) -> View:
+    """For a view under an access rule: a fresh authenticator code first, unless one was
+    given in the last few minutes (then straight back here)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        given = session.get(STEPPED_UP_AT)
+        if given is None or utcnow() - datetime.fromisoformat(given) > STEP_UP_LASTS:
+            return redirect(url_for("auth.step_up", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return cast(View, wrapped)
+
+
+@bp.route("/account/confirm-it-is-you", methods=["GET", "POST"])
+@signed_in
+def step_up(user: User) -> ResponseReturnValue:
+    target = request.args.get("next")
+    if not access.is_safe_next(target):
+        target = url_for("main.home")
+    form = StepUpForm()
+    if form.validate_on_submit() and fresh_code_accepted(user, form.code):
+        session[STEPPED_UP_AT] = utcnow().isoformat()
+        return redirect(target or "/")
+    return render_template("auth/step_up.html", form=form, target=target)
 
 
 def fresh_code_accepted(user: User, field: Field) -> bool:

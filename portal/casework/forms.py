@@ -23,6 +23,7 @@ from portal.fields import (
     optional_text_field,
     radio_field,
     submit_field,
+    text_field,
 )
 from portal.models import DelayReason
 from portal.vocabulary import (
@@ -196,3 +197,26 @@ class ApproveDestructionForm(SecurityCodeForm):
     """Destroying records asks for a fresh code, however recently the manager signed in."""
 
     submit = submit_field("Approve and destroy these cases")
+
+
+class SubjectAccessForm(Form):
+    full_name = text_field(
+        "Full name",
+        required="Enter the person's full name",
+        max_length=200,
+        thing="The name",
+        description="As the referral gave it: the search matches names whole, ignoring case",
+    )
+    date_of_birth = DateInputField(
+        "Date of birth",
+        thing="Date of birth",
+        required="Enter the person's date of birth",
+        description="For example, 27 3 1985",
+    )
+    find = submit_field("Find their records")
+
+
+class ExportForm(SecurityCodeForm):
+    """Handing over a person's records asks for a fresh code, as destroying them does."""
+
+    submit = submit_field("Export their records")

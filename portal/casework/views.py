@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import access, audit, closure, destruction, outcomes, workflow
 from portal.access import Permission, requires
-from portal.auth.views import address_hash
+from portal.auth.views import address_hash, stepped_up
 from portal.casework import bp, queue, repeats
 from portal.casework import service as case_service
 from portal.casework.forms import AssignForm, MoveForm, NoteForm
@@ -362,6 +362,7 @@ def move_page(
 
 @bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/files/<uuid:attachment_id>")
 @requires(WORK)
+@stepped_up
 def case_file(
     user: User, authority: Authority, case_id: uuid.UUID, attachment_id: uuid.UUID
 ) -> ResponseReturnValue:

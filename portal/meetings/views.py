@@ -25,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import access, audit, workflow
 from portal.access import Permission, requires
-from portal.auth.views import address_hash
+from portal.auth.views import address_hash, stepped_up
 from portal.casework import service as case_service
 from portal.checklists import Agency, agency_for
 from portal.extensions import db
@@ -434,6 +434,7 @@ def references_of(found: Sequence[InformationRequest | Meeting]) -> dict[uuid.UU
 
 @bp.route(f"{MEETING_URL}/requests/<uuid:request_id>/files/<uuid:file_id>")
 @requires(WORK)
+@stepped_up
 def staff_file(
     user: User,
     authority: Authority,
@@ -737,6 +738,7 @@ def minutes(
 
 @bp.route(f"{MEETING_URL}/minutes-document")
 @requires(WORK)
+@stepped_up
 def staff_minutes_document(
     user: User, authority: Authority, case_id: uuid.UUID, meeting_id: uuid.UUID
 ) -> ResponseReturnValue:

@@ -19,7 +19,7 @@ from portal.models import Case, CaseStatus, Deadline, DeadlineKind, Role
 from portal.models.base import utcnow
 from portal.workdays import Timescale, Unit
 from tests.client import PortalClient
-from tests.factories import make_account, make_authority
+from tests.factories import fresh_code, make_account, make_authority
 from tests.referrals import journey
 from tests.referrals.conftest import Place, signed_in_as
 
@@ -111,8 +111,30 @@ def test_the_case_page_shows_the_referral_and_its_deadlines(
     assert "Start triage" in page
     file_link = re.search(rf'href="({case_url}/files/[0-9a-f-]{{36}})"', page)
     assert file_link
+    # The original document: a fresh authenticator code first, however recent the sign-in.
+    asked = lado.get(file_link.group(1))
+    assert asked.status_code == 302
+    confirm = asked.headers["Location"]
+    assert confirm.startswith("/account/confirm-it-is-you?next=")
+    for code, message in (
+        ("", "Enter the security code from your authenticator app"),
+        ("000000", "The security code is not right or has already been used"),
+    ):
+        refused = lado.submit(confirm, {"code": code})
+        assert refused.status_code == 200
+        assert message in html.unescape(refused.get_data(as_text=True))
+    assert place.lado.totp_secret
+    given = lado.submit(confirm, {"code": fresh_code(app, place.lado.id, place.lado.totp_secret)})
+    assert given.headers["Location"] == file_link.group(1)
     download = lado.get(file_link.group(1))
     assert download.headers["Content-Disposition"].startswith("attachment;")
+    # Not asked again for a while; and never sent anywhere but this site.
+    assert lado.get(file_link.group(1)).status_code == 200
+    elsewhere = lado.submit(
+        "/account/confirm-it-is-you?next=https://evil.example/",
+        {"code": fresh_code(app, place.lado.id, place.lado.totp_secret)},
+    )
+    assert elsewhere.headers["Location"] == "/"
 
 
 def test_a_threshold_decision_needs_a_rationale_and_keeps_what_was_typed(

@@ -31,7 +31,7 @@ from portal.models import (
 from tests.casework.test_queue_and_case import _move, _sent
 from tests.client import PortalClient
 from tests.conftest import Mailbox
-from tests.factories import Account, make_account, make_authority
+from tests.factories import Account, make_account, make_authority, step_up
 from tests.referrals import journey
 from tests.referrals.conftest import Place, signed_in_as
 
@@ -98,6 +98,7 @@ def test_a_transferred_case_goes_to_the_other_authoritys_queue(
     assert "Start triage" in page
     file_link = re.search(rf'href="({their_case}/files/[0-9a-f-]{{36}})"', page)
     assert file_link
+    step_up(theirs, app, neighbour.lado)
     assert theirs.get(file_link.group(1)).status_code == 200
     assert _move(theirs, f"{their_case}/start_triage", {}).status_code == 302
 

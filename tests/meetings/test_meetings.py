@@ -36,7 +36,7 @@ from portal.models import (
 from portal.workdays import Timescale, Unit, add_working_days, uk_date
 from tests.casework.test_queue_and_case import DECISION, _move, _sent
 from tests.client import PortalClient
-from tests.factories import make_account, make_authority, make_organisation
+from tests.factories import make_account, make_authority, make_organisation, step_up
 from tests.meetings.conftest import Agencies
 from tests.referrals.conftest import Place, signed_in_as
 from tests.referrals.journey import PDF, SUBJECT
@@ -863,6 +863,8 @@ def test_an_agency_sends_files_with_its_answers_and_a_refused_file_loses_nothing
     assert "spare.pdf has been removed" in (after_removal := _text(police.get(request_url)))
     assert ">spare.pdf</a>" not in after_removal
     staff_url = f"{meeting_url}/requests/{request_id}/files/{file_id.group(1)}"
+    assert lado.get(staff_url).headers["Location"].startswith("/account/confirm-it-is-you")
+    step_up(lado, app, place.lado)
     assert lado.get(staff_url).status_code == 404  # a draft's file is the agency's own
     assert post({"pnc": "Known to police", "send": "Send"}).status_code == 302
     assert "custody record.pdf" in _text(lado.get(meeting_url))
@@ -904,6 +906,7 @@ def test_the_minutes_may_be_a_document_and_a_refused_one_loses_nothing(
     assert sent.status_code == 302, _text(sent)
     assert "minutes of the meeting.pdf" in _text(dsl.get(invited))
     assert dsl.get(f"{invited}/minutes-document").get_data() == PDF
+    step_up(lado, app, place.lado)
     assert lado.get(f"{meeting_url}/minutes-document").get_data() == PDF
     other = signed_in_as(app, place.other_dsl)
     theirs = invited.replace(str(place.school_id), str(place.other_school_id))
