@@ -123,6 +123,14 @@ ACCOUNTS = (
         "BRK",
         "L32RLTAMMXNMRQYOCCKBKPOCLH3XMF2R",
     ),
+    # A second manager: destroying records takes two of them.
+    DemoAccount(
+        "lado-manager-2@brookfield.example",
+        "Quinn Manager (demo)",
+        Role.LADO_MANAGER,
+        "BRK",
+        "AIUJ6YXXUNGHHXDGG4OLR56KX7E4RXKU",
+    ),
     DemoAccount(
         "support@brookfield.example",
         "Bailey Support (demo)",

@@ -328,7 +328,7 @@ def _add_case(
     subject.date_of_birth = date(rng.randint(1960, 2002), rng.randint(1, 12), rng.randint(1, 28))
     subject.job_title = rng.choice(JOBS)
     db.session.add(subject)
-    _add_history(rng, case, referrer, place.officers, moves, received, now)
+    add_history(rng, case, referrer, place.officers, moves, received, now)
     case.decision = next((m for m in reversed(moves) if m in DECISIONS), None)
     if "record_outcome" in moves:
         _conclude(rng, case, subject.date_of_birth, moves, received, now)
@@ -380,7 +380,7 @@ def _conclude(
         db.session.add(referral)
 
 
-def _add_history(
+def add_history(
     rng: random.Random,
     case: Case,
     referrer: User,

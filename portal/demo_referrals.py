@@ -6,18 +6,31 @@ sealed, numbered and audited as any other)."""
 
 from __future__ import annotations
 
+import random
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import delete
 from werkzeug.datastructures import MultiDict
 
-from portal import redaction, workflow
+from portal import demo_cases, redaction, workflow
 from portal.checklists import agency_for
 from portal.extensions import db
 from portal.meetings import service as meetings
-from portal.models import Authority, Case, MeetingKind, Organisation, SubjectLink, User, utcnow
+from portal.models import (
+    Authority,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Deadline,
+    MeetingKind,
+    Organisation,
+    SubjectLink,
+    User,
+    utcnow,
+)
 from portal.redaction import Audience
 from portal.referrals import forms, service
 from portal.referrals.sections import (
@@ -30,8 +43,9 @@ from portal.referrals.sections import (
     SUBJECT,
     Section,
 )
+from portal.retention import retained_until
 from portal.updates import service as updates
-from portal.vocabulary import Answer
+from portal.vocabulary import Answer, Outcome
 from portal.workdays import UK, add_working_days, uk_date
 
 
@@ -108,7 +122,7 @@ def _sent(
     oakwood: Organisation,
     brookfield: Authority,
     incident: dict[str, Any],
-    **subject: str,
+    **subject: Any,
 ) -> Case:
     case = service.start_referral(dsl, oakwood, brookfield, None)
     _save(
@@ -325,3 +339,37 @@ def load(
             {**ACTIONS_ANSWERS, "parents_informed": "yes", "employment_action": "not_applicable"},
         )
         service.submit(lado, contact, CONTACT_SECTIONS, None)
+        _long_ago(dsl, lado, oakwood, brookfield, incident)
+
+
+def _long_ago(
+    dsl: User, lado: User, oakwood: Organisation, brookfield: Authority, incident: dict[str, Any]
+) -> None:
+    """A referral closed eleven years ago about someone now past State Pension age, so
+    its records were due for destruction last year: what the Retention page shows the
+    LADO managers (two of whom may destroy it)."""
+    case = _sent(
+        dsl,
+        oakwood,
+        brookfield,
+        incident,
+        full_name="Sam Former (demo)",
+        date_of_birth=["1", "3", "1950"],
+    )
+    received = utcnow() - timedelta(days=11 * 365)
+    concluded = received + timedelta(days=90)
+    case.received_at = received
+    case.incident_on = uk_date(received)
+    case.reference = f"{brookfield.code}-{case.incident_on.year}-00001"
+    # Its history as the machine would have written it then, in place of today's.
+    db.session.execute(delete(CaseEvent).where(CaseEvent.case_id == case.id))
+    db.session.execute(delete(Deadline).where(Deadline.case_id == case.id))
+    path = demo_cases.CLOSED_PATHS[-1][1]
+    demo_cases.add_history(random.Random(2015), case, dsl, [lado], path, received, concluded)  # noqa: S311
+    case.status = CaseStatus.CLOSED
+    case.decision = "accept_referral"
+    case.outcome = Outcome.UNFOUNDED
+    case.outcome_on = uk_date(concluded)
+    case.outcome_months = 3
+    case.retained_until = retained_until(case.incident_on, date(1950, 3, 1))
+    db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -70,22 +71,27 @@ def test_demo_data_covers_every_role_and_the_organisation_kinds(app: Flask) -> N
         assert db.session.scalar(select(func.count()).select_from(Organisation)) >= 6
         roles = {m.role for u in db.session.scalars(select(User)) for m in u.memberships}
         assert roles == set(Role)
-        # A sent referral, one at its meeting and a draft from Oakwood, and a contact the
-        # LADO logged.
+        # A sent referral, one at its meeting and a draft from Oakwood, a contact the
+        # LADO logged, and a referral closed long ago and past its retention date.
         cases = db.session.scalars(select(Case).order_by(Case.created_at)).all()
         assert [(c.status, c.logged) for c in cases] == [
             (CaseStatus.SUBMITTED, False),
             (CaseStatus.REFERRAL, False),
             (CaseStatus.DRAFT, False),
             (CaseStatus.SUBMITTED, True),
+            (CaseStatus.CLOSED, False),
         ]
         year = uk_date(utcnow()).year
+        long_ago = uk_date(utcnow() - timedelta(days=11 * 365)).year
         assert [c.reference for c in cases] == [
             f"BRK-{year}-00001",
             f"BRK-{year}-00002",
             None,
             f"BRK-{year}-00003",
+            f"BRK-{long_ago}-00001",
         ]
+        assert cases[-1].retained_until is not None
+        assert cases[-1].retained_until < uk_date(utcnow())
         # Its meeting, with the three agencies asked: the police have answered.
         requests = db.session.scalars(select(InformationRequest)).all()
         assert {r.agency for r in requests} == set(Agency)
@@ -111,7 +117,7 @@ def test_a_volume_of_fictional_cases_follows_the_machine(app: Flask) -> None:
     assert "-1 is not in the range" in runner.invoke(args=["demo-data", "--cases", "-1"]).output
     with app.app_context():
         cases = db.session.scalars(select(Case).where(Case.reference.like("%-%"))).all()
-        assert len(cases) == 303  # and the demo's own three
+        assert len(cases) == 304  # and the demo's own four
         assert len({(c.authority_id, c.reference) for c in cases}) == len(cases)
         statuses = Counter(c.status for c in cases)
         assert statuses[CaseStatus.CLOSED] > 200
