@@ -213,6 +213,7 @@ def test_signed_in_only_views_act_on_the_users_own_account(app: Flask) -> None:
         "auth.change_password",
         "auth.new_recovery_codes",
         "auth.sign_out",
+        "auth.step_up",  # a fresh code from the user's own authenticator
         "main.home",
         "referrals.index",  # chooses among the user's own organisations
     ]

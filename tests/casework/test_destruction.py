@@ -6,6 +6,7 @@ figures stay as they were."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -51,6 +52,28 @@ def managers(app: Flask, place: Place) -> tuple[Account, Account]:
         make_account(app, Role.LADO_MANAGER, authority_id=place.authority_id),
         make_account(app, Role.LADO_MANAGER, authority_id=place.authority_id),
     )
+
+
+@dataclass
+class Due:
+    """A case past its retention date, and the two managers' signed-in browsers."""
+
+    case_id: uuid.UUID
+    proposer: PortalClient
+    approver: PortalClient
+
+
+@pytest.fixture
+def due(
+    app: Flask,
+    place: Place,
+    dsl: PortalClient,
+    lado: PortalClient,
+    managers: tuple[Account, Account],
+) -> Due:
+    case_id = _past_retention(app, place, dsl, lado)
+    proposer, approver = (signed_in_as(app, m) for m in managers)
+    return Due(case_id, proposer, approver)
 
 
 def _past_retention(app: Flask, place: Place, dsl: PortalClient, lado: PortalClient) -> uuid.UUID:
@@ -100,9 +123,9 @@ def test_one_manager_proposes_another_approves_and_the_run_destroys(
     dsl: PortalClient,
     lado: PortalClient,
     managers: tuple[Account, Account],
+    due: Due,
 ) -> None:
-    case_id = _past_retention(app, place, dsl, lado)
-    proposer, approver = (signed_in_as(app, m) for m in managers)
+    case_id, proposer, approver = due.case_id, due.proposer, due.approver
     with app.app_context():
         case = db.session.get_one(Case, case_id)
         reference = case.reference or ""
@@ -200,12 +223,10 @@ def test_one_manager_proposes_another_approves_and_the_run_destroys(
 def test_a_legal_hold_keeps_a_case_past_its_date(
     app: Flask,
     place: Place,
-    dsl: PortalClient,
-    lado: PortalClient,
     managers: tuple[Account, Account],
+    due: Due,
 ) -> None:
-    case_id = _past_retention(app, place, dsl, lado)
-    proposer, approver = (signed_in_as(app, m) for m in managers)
+    case_id, proposer, approver = due.case_id, due.proposer, due.approver
     hold_url = f"/authorities/{place.authority_id}/cases/{case_id}/legal-hold"
 
     empty = proposer.submit(hold_url, {"reason": ""})
@@ -248,12 +269,10 @@ def test_a_legal_hold_keeps_a_case_past_its_date(
 def test_a_withdrawn_batch_destroys_nothing(
     app: Flask,
     place: Place,
-    dsl: PortalClient,
-    lado: PortalClient,
     managers: tuple[Account, Account],
+    due: Due,
 ) -> None:
-    case_id = _past_retention(app, place, dsl, lado)
-    proposer, approver = (signed_in_as(app, m) for m in managers)
+    case_id, proposer, approver = due.case_id, due.proposer, due.approver
     batch_url = _propose(proposer, place)
     assert approver.post_form(f"{batch_url}/withdraw").status_code == 302
     assert "Withdrawn" in _text(approver.get(batch_url))
