@@ -178,7 +178,10 @@ def _record(case: Case) -> dict[str, Any]:
         "where": clean(case.location),
         "how_it_came_to_light": clean(case.came_to_light),
         "referrer": WITHHELD,
-        "children": f"{len(case.children)} child(ren): {WITHHELD.lower()}",
+        "children": (
+            f"{len(case.children)} {'child' if len(case.children) == 1 else 'children'}: "
+            f"{WITHHELD.lower()}"
+        ),
         "decisions": [
             {
                 "on": _when(event.occurred_at),
