@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -50,25 +51,68 @@ def _as_postgres(command: list[str]) -> list[str]:
     return command
 
 
+@dataclass
+class Server:
+    """A throwaway server that a test may stop and start again (a database outage)."""
+
+    url: str
+    bin_dir: Path
+    workdir: Path
+    port: int
+    options: str
+
+    @property
+    def data(self) -> Path:
+        return self.workdir / "data"
+
+    def start(self) -> None:
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(self.bin_dir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.workdir / "log"),
+                    "-w",
+                    "-o",
+                    f"-h 127.0.0.1 -p {self.port} -k {self.workdir} -c fsync=off "
+                    f"-c synchronous_commit=off -c full_page_writes=off {self.options}",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self, mode: str = "immediate") -> None:
+        subprocess.run(
+            _as_postgres([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", mode, "stop"]),
+            capture_output=True,
+        )
+
+
 @contextlib.contextmanager
-def throwaway_server(options: str = "") -> Iterator[str]:
-    """Yield a server URL (without a database name), stop and delete it afterwards.
-    ``options`` are extra server settings, e.g. "-c shared_buffers=1GB"."""
+def controllable_server(options: str = "") -> Iterator[Server]:
+    """A new server, started; stopped and deleted afterwards. ``options`` are extra
+    server settings, e.g. "-c shared_buffers=1GB"."""
     bin_dir = _bin_dir()
     if bin_dir is None:
         raise RuntimeError(INSTALL_HINT)
     workdir = Path(tempfile.mkdtemp(prefix="portal-pg-"))
-    data = workdir / "data"
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
     port = _free_port()
+    server = Server(
+        f"postgresql+psycopg://postgres@127.0.0.1:{port}", bin_dir, workdir, port, options
+    )
     try:
         subprocess.run(
             _as_postgres(
                 [
                     str(bin_dir / "initdb"),
                     "-D",
-                    str(data),
+                    str(server.data),
                     "-U",
                     "postgres",
                     "--auth=trust",
@@ -79,31 +123,18 @@ def throwaway_server(options: str = "") -> Iterator[str]:
             check=True,
             capture_output=True,
         )
-        subprocess.run(
-            _as_postgres(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-l",
-                    str(workdir / "log"),
-                    "-w",
-                    "-o",
-                    f"-h 127.0.0.1 -p {port} -k {workdir} -c fsync=off "
-                    f"-c synchronous_commit=off -c full_page_writes=off {options}",
-                    "start",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-        )
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        server.start()
+        yield server
     finally:
-        subprocess.run(
-            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True,
-        )
+        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_server(options: str = "") -> Iterator[str]:
+    """Yield a server URL (without a database name), stop and delete it afterwards."""
+    with controllable_server(options) as server:
+        yield server.url
 
 
 def create_database(server_url: str, name: str) -> str:
