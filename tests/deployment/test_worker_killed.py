@@ -1,0 +1,104 @@
+"""A gunicorn worker killed in the middle of sending a referral: none of the change is
+kept, and the user sends it again, once.
+
+To kill it at the worst moment, the test holds the audit chain's head row: the request
+then does all of its writing (the case, its history, its clocks, the acknowledgement
+e-mail) and waits there, as its transaction commits. SIGKILL then leaves PostgreSQL an
+open transaction from a dead client, which it rolls back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+import requests
+
+from tests.deployment.conftest import Alternating, Deployment, sign_in
+from tests.referrals import journey
+
+SECTIONS = (
+    ("about-you", journey.ABOUT_YOU),
+    ("person", journey.SUBJECT),
+    ("children", journey.CHILDREN_INVOLVED),
+    ("children/new", journey.CHILD),
+    ("what-happened", journey.INCIDENT),
+    ("actions", journey.ACTIONS),
+)
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting until {what}")
+
+
+def test_a_referral_whose_worker_dies_as_it_is_sent_is_left_unsent_and_sent_again_once(
+    deployment: Deployment,
+) -> None:
+    first = deployment.bases[0]
+    client = Alternating((first, first))
+    assert sign_in(client, "social-worker@csc.example").status_code == 302
+    organisation, brookfield = deployment.query(
+        "SELECT o.id, a.id FROM organisations o, authorities a "
+        "WHERE o.name LIKE 'Brookfield Children%%' AND a.code = 'BRK'"
+    )[0]
+    case_url = journey.start_referral(client, organisation, brookfield)  # type: ignore[arg-type]
+    for section, answers in SECTIONS:
+        saved = client.submit(f"{case_url}/{section}", answers)
+        assert saved.status_code == 302, (section, saved.text[:2000])
+    case_id = journey.case_id_of(case_url)
+    outbox_before = deployment.query("SELECT count(*) FROM outbox_messages")[0][0]
+    client.get(f"{case_url}/check")
+
+    with psycopg.connect(deployment.database_url) as blocker:
+        blocker.execute("SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sending = pool.submit(client.post_form, f"{case_url}/check", {})
+            _until(
+                lambda: (
+                    deployment.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE '%%audit_chain_head%%'"
+                    )[0][0]
+                    == 1
+                ),
+                "the submission waits at its commit",
+            )
+            os.kill(deployment.worker_of(0), signal.SIGKILL)
+            with pytest.raises(requests.ConnectionError):
+                sending.result(timeout=60)
+        blocker.rollback()
+
+    # None of it was kept.
+    _until(
+        lambda: deployment.query("SELECT status FROM cases WHERE id = %s", case_id) == [("draft",)],
+        "the dead worker's transaction is rolled back",
+    )
+    assert deployment.query("SELECT reference FROM cases WHERE id = %s", case_id) == [(None,)]
+    assert deployment.query("SELECT count(*) FROM case_events WHERE case_id = %s", case_id) == [
+        (0,)
+    ]
+    assert deployment.query("SELECT count(*) FROM outbox_messages")[0][0] == outbox_before
+
+    # Gunicorn has started another worker; the user presses Send again: sent once.
+    _until(
+        lambda: requests.get(f"{first}/healthz", timeout=5).status_code == 200,
+        "a new worker answers",
+    )
+    client.get(f"{case_url}/check")
+    again = client.post_form(f"{case_url}/check", {})
+    assert again.status_code == 302, again.text[:2000]
+    assert deployment.query("SELECT status FROM cases WHERE id = %s", case_id) == [("submitted",)]
+    assert deployment.query(
+        "SELECT count(*) FROM case_events WHERE case_id = %s AND transition = 'submit'",
+        case_id,
+    ) == [(1,)]
+    assert deployment.query("SELECT count(*) FROM outbox_messages")[0][0] == outbox_before + 1
+    assert deployment.flask("audit", "verify").returncode == 0
