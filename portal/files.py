@@ -38,12 +38,24 @@ class FileTooLargeError(ValueError):
         self.limit = limit
 
 
+class StorageFullError(Exception):
+    """The database has no room for the file (its disk is full)."""
+
+
+def out_of_space(error: SQLAlchemyError) -> bool:
+    """A write refused for want of space: PostgreSQL's disk_full (53100), SQLite's
+    SQLITE_FULL ("database or disk is full")."""
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlstate", None) == "53100" or "disk is full" in str(original)
+
+
 def store(
     owner: KeyOwner, content: Iterable[bytes], *, max_bytes: int = MAX_FILE_BYTES
 ) -> StoredFile:
     """Seal and store a file in the current transaction. A file over ``max_bytes``, or
     content that fails part way, leaves nothing of it behind and the rest of the
-    transaction as it was (a database error leaves the transaction to be rolled back)."""
+    transaction as it was (a database error leaves the transaction to be rolled back;
+    StorageFullError when that error is a full disk)."""
     measured = _Measured(content, max_bytes)
     file = StoredFile(
         id=uuid.uuid4(),
@@ -57,7 +69,9 @@ def store(
     try:
         _key_id, parts = keystore.keys().seal_stream(owner, TABLE, COLUMN, file.id, measured)
         _insert_parts(db.session.connection(), file.id, parts)
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
+        if out_of_space(error):
+            raise StorageFullError from error
         raise
     except Exception:
         delete_file(file)

@@ -16,6 +16,7 @@ import filetype
 from portal import files
 from portal.crypto.keys import KeyOwner
 from portal.crypto.stream import CHUNK_SIZE
+from portal.extensions import db
 from portal.files import MAX_FILE_BYTES
 from portal.models import StoredFile
 
@@ -47,6 +48,10 @@ WRONG_TYPE = "The selected file must be a PDF, Word document, Excel spreadsheet,
 TOO_LARGE = f"The selected file must be smaller than {MAX_FILE_BYTES // (1024 * 1024)}MB"
 EMPTY = "The selected file is empty"
 NONE_CHOSEN = "Select a file"
+NO_SPACE = (
+    "The file could not be saved because the service has run out of storage space. Nothing "
+    "of it was kept. Try again later; if this keeps happening, tell the LADO's team"
+)
 MAX_FILES = 20  # per case: plenty for a referral, and a bound on what one case can hold
 TOO_MANY = f"You can send up to {MAX_FILES} files. Remove one to add another"
 NAME_MAX_LENGTH = 255
@@ -112,7 +117,13 @@ def store_checked(owner: KeyOwner, stream: IO[bytes], filename: str | None) -> S
     """Check the file by its content, then store it sealed under the owner's key.
     UploadRefusedError says why a file is refused; nothing of it is kept then."""
     kind = check(stream, size_of(stream))
-    stored = files.store(owner, _chunks(stream))
+    try:
+        stored = files.store(owner, _chunks(stream))
+    except files.StorageFullError:
+        # The database refused the write and ended its transaction: roll it back so the
+        # page can be shown again with the message.
+        db.session.rollback()
+        raise UploadRefusedError(NO_SPACE) from None
     return Stored(stored, clean_name(filename, kind), kind.media_type)
 
 
