@@ -16,6 +16,8 @@ from flask import Flask
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import presence_of_element_located
+from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -59,7 +61,8 @@ def sign_in(browser: webdriver.Chrome, base: str, email: str, password: str, sec
     browser.find_element(By.NAME, "email").send_keys(email)
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    browser.find_element(By.NAME, "code").send_keys(pyotp.TOTP(secret).now())
+    code = WebDriverWait(browser, 10).until(presence_of_element_located((By.NAME, "code")))
+    code.send_keys(pyotp.TOTP(secret).now())
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     for _ in range(20):
         if "/sign-in" not in browser.current_url:
