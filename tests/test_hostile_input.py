@@ -40,6 +40,7 @@ HOSTILE = [
     "-1",
     str(uuid.uuid4()),
 ]
+SCRIPT = '<script>alert("x")</script>'
 FIELD = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
 INPUT = re.compile(r"<input([^>]*)>")
 OPTION = re.compile(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', re.S)
@@ -120,10 +121,19 @@ def fuzz(client: PortalClient, url: str) -> int:
         for value in HOSTILE:
             response = client.post_form(url, {**baseline, name: value})
             assert response.status_code < 500, (url, name, value[:20], response.status_code)
+            # Whatever is shown again is escaped: no script comes back as markup.
+            assert SCRIPT not in response.get_data(as_text=True), (url, name)
             sent += 1
         # A field sent several times, as a tampered form could.
         response = client.post_form(url, {name: ["a", "b"]})
         assert response.status_code < 500, (url, name)
+    # A forged or stale CSRF token: refused, on the "form has expired" page or (where
+    # the page keeps what was typed) the form again with the reason; nothing done.
+    forged = client.post(url, data={**baseline, "csrf_token": "forged"})
+    if forged.status_code == 302:  # an upload page: back to itself, saying why
+        forged = client.get(forged.headers["Location"])
+    assert forged.status_code in (200, 400), (url, forged.status_code)
+    assert "expired" in forged.get_data(as_text=True), url
     return sent
 
 

@@ -96,6 +96,10 @@ def keep_answers_after_time_out(error: HTTPException) -> ResponseReturnValue | N
 
 
 def too_large(error: HTTPException) -> ResponseReturnValue | None:
+    """An upload refused for its size comes back to its page with the reason; any other
+    refusal (a stale form) gets the standard page, not a wrong "too large"."""
+    if error.code != 413:
+        return None
     return redirect(f"{request.path}?error=too-large")
 
 

@@ -8,6 +8,7 @@ test-results/. The referral's pages are also drawn 320 pixels wide (400% zoom of
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
@@ -116,12 +118,23 @@ def fill(browser: webdriver.Chrome, answers: dict[str, Any]) -> None:
 
 
 def press(browser: webdriver.Chrome, text: str) -> None:
-    buttons = [
-        b for b in browser.find_elements(By.CSS_SELECTOR, "main button") if b.text.strip() == text
-    ]
-    assert buttons, f"no button {text!r} at {browser.current_url}"
     page = browser.find_element(By.TAG_NAME, "html")
-    buttons[0].click()
+    for attempt in range(3):
+        buttons = [
+            b
+            for b in browser.find_elements(By.CSS_SELECTOR, "main button")
+            if b.text.strip() == text
+        ]
+        assert buttons, f"no button {text!r} at {browser.current_url}"
+        try:
+            buttons[0].click()
+            break
+        except WebDriverException:  # Chromium still settling the page: find it again
+            if staleness_of(page)(browser):
+                break  # it went through after all: the next page is loading
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
     WebDriverWait(browser, 10).until(staleness_of(page))  # the next page has loaded
 
 
