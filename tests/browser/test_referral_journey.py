@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,10 @@ from flask import Flask
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
@@ -225,3 +228,102 @@ def test_a_referral_is_written_sent_and_decided_in_the_browser(
         assert db.session.get_one(Case, case.id).status == CaseStatus.REFERRAL
     assert checked.violations == [], checked.violations
     assert (RESULTS / f"referral-{mode}-01-home.png").exists()
+
+
+def _tab_to(
+    browser: webdriver.Chrome, wanted: Callable[[WebElement], bool], what: str
+) -> WebElement:
+    """Press Tab until the focused element is the one wanted (as a keyboard user moves)."""
+    for _ in range(150):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        focused = browser.switch_to.active_element
+        if wanted(focused):
+            return focused
+    raise AssertionError(f"Tab never reached {what} at {browser.current_url}")
+
+
+def _replace_text(browser: webdriver.Chrome, text: str) -> None:
+    """Select what the focused box holds (Ctrl+A) and type over it."""
+    keys = ActionChains(browser).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL)
+    keys.send_keys(Keys.DELETE).send_keys(text).perform()
+
+
+def keyboard_fill(browser: webdriver.Chrome, answers: dict[str, Any], button: str) -> None:
+    """Answer a page with the keyboard alone: Tab to each question, type, or choose
+    with the arrow keys (radios) and the space bar (checkboxes), then Enter on the
+    button. Every control must be reachable in the tab order and work from the keys."""
+    browser.execute_script("document.activeElement && document.activeElement.blur()")
+    for name, value in answers.items():
+        if value in ("", []):
+            continue
+        field = _tab_to(browser, lambda e, n=name: e.get_attribute("name") == n, name)
+        kind = field.get_attribute("type")
+        if kind == "radio":
+            for _ in range(20):  # the arrow keys move the choice within the group
+                if browser.switch_to.active_element.get_attribute("value") == value:
+                    break
+                ActionChains(browser).send_keys(Keys.ARROW_DOWN).perform()
+            active = browser.switch_to.active_element
+            assert active.get_attribute("value") == value, (name, value)
+            if not active.is_selected():
+                ActionChains(browser).send_keys(Keys.SPACE).perform()
+        elif kind == "checkbox":
+            wanted = value if isinstance(value, list) else [value]
+            for _ in range(len(browser.find_elements(By.NAME, name))):
+                active = browser.switch_to.active_element
+                if active.get_attribute("value") in wanted and not active.is_selected():
+                    ActionChains(browser).send_keys(Keys.SPACE).perform()
+                ActionChains(browser).send_keys(Keys.TAB).perform()
+        elif isinstance(value, list):  # a date: day, then Tab to month and year
+            for index, part in enumerate(value):
+                if index:
+                    ActionChains(browser).send_keys(Keys.TAB).perform()
+                _replace_text(browser, part)
+        else:
+            _replace_text(browser, value)
+    page = browser.find_element(By.TAG_NAME, "html")
+    _tab_to(browser, lambda e: e.tag_name == "button" and e.text.strip() == button, button)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    WebDriverWait(browser, 10).until(staleness_of(page))
+
+
+def test_the_referral_form_is_completed_with_the_keyboard_alone(
+    app: Flask, live_portal: str, tmp_path: Path
+) -> None:
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    found, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert found
+    assert driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = found
+    for argument in ("--headless=new", "--no-sandbox", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    browser = webdriver.Chrome(service=Service(driver), options=options)
+    try:
+        with app.app_context():
+            oakwood = db.session.scalars(
+                select(Organisation.id).where(Organisation.name.like("Oakwood%"))
+            ).one()
+            brookfield = db.session.scalars(
+                select(Authority.id).where(Authority.code == "BRK")
+            ).one()
+        sign_in(browser, live_portal, *_account("Partner member", "dsl@oakwood.example"))
+        browser.get(f"{live_portal}/organisations/{oakwood}/referrals/new")
+        keyboard_fill(browser, {"authority": str(brookfield)}, "Start")
+        found_url = journey.CASE_URL.search(browser.current_url)
+        assert found_url, browser.current_url
+        case_url = f"{live_portal}{found_url.group(0)}"
+        for section, answers, button in SECTIONS:
+            browser.get(f"{case_url}/{section}")
+            keyboard_fill(browser, answers, button)
+            assert "There is a problem" not in browser.page_source, section
+        screenshot(browser, "referral-keyboard-task-list")
+        browser.get(f"{case_url}/check")
+        keyboard_fill(browser, {}, "Accept and send")
+        with app.app_context():
+            case = db.session.get_one(Case, journey.case_id_of(case_url))
+            assert case.status == CaseStatus.SUBMITTED
+            assert case.subject is not None
+            assert case.subject.full_name == journey.SUBJECT["full_name"]
+    finally:
+        browser.quit()
