@@ -123,10 +123,11 @@ class Response:
     def __init__(self, response: requests.Response) -> None:
         self.status_code = response.status_code
         self.headers = response.headers
+        self.raw = response.text
         self.text = html.unescape(response.text)
 
     def get_data(self, as_text: bool = False) -> str:
-        return self.text
+        return self.raw
 
 
 class Alternating:

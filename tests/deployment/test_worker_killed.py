@@ -1,5 +1,5 @@
-"""A gunicorn worker killed in the middle of sending a referral: none of the change is
-kept, and the user sends it again, once.
+"""A gunicorn worker killed in the middle of sending a referral, or of publishing an
+update: none of the change is kept, and the user does it again, once.
 
 To kill it at the worst moment, the test holds the audit chain's head row: the request
 then does all of its writing (the case, its history, its clocks, the acknowledgement
@@ -20,6 +20,7 @@ import requests
 
 from tests.deployment.conftest import Alternating, Deployment, sign_in
 from tests.referrals import journey
+from tests.updates.test_updates import _form, _write
 
 SECTIONS = (
     ("about-you", journey.ABOUT_YOU),
@@ -101,4 +102,67 @@ def test_a_referral_whose_worker_dies_as_it_is_sent_is_left_unsent_and_sent_agai
         case_id,
     ) == [(1,)]
     assert deployment.query("SELECT count(*) FROM outbox_messages")[0][0] == outbox_before + 1
+    assert deployment.flask("audit", "verify").returncode == 0
+
+
+def test_an_update_whose_worker_dies_as_it_is_published_is_left_unpublished_and_published_once(
+    deployment: Deployment,
+) -> None:
+    first = deployment.bases[0]
+    lado = Alternating((first, first))
+    assert sign_in(lado, "lado@brookfield.example").status_code == 302
+    [(case_id, authority_id)] = deployment.query(
+        "SELECT id, authority_id FROM cases WHERE status = 'referral'"
+    )
+    case_url = f"/authorities/{authority_id}/cases/{case_id}"
+    written = _write(lado, case_url, ["referrer"], text="The meeting was held on Monday.")
+    assert written.status_code == 302, written.text[:2000]
+    update_url = written.headers["Location"]
+    update_id = update_url.rstrip("/").rsplit("/", 1)[-1]
+    published_before = deployment.query("SELECT count(*) FROM published_updates")[0][0]
+    review = lado.get(update_url)
+
+    with psycopg.connect(deployment.database_url) as blocker:
+        blocker.execute("SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            publishing = pool.submit(
+                lado.post_form, update_url, {**_form(review.raw), "publish": "Publish"}
+            )
+            _until(
+                lambda: (
+                    deployment.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE '%%audit_chain_head%%'"
+                    )[0][0]
+                    == 1
+                ),
+                "the publication waits at its commit",
+            )
+            os.kill(deployment.worker_of(0), signal.SIGKILL)
+            with pytest.raises(requests.ConnectionError):
+                publishing.result(timeout=60)
+        blocker.rollback()
+
+    _until(
+        lambda: (
+            deployment.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            )[0][0]
+            == 0
+        ),
+        "the dead worker's transaction is rolled back",
+    )
+    assert deployment.query("SELECT count(*) FROM published_updates")[0][0] == published_before
+    assert deployment.query("SELECT published_at FROM case_updates WHERE id = %s", update_id) == [
+        (None,)
+    ]
+
+    _until(
+        lambda: requests.get(f"{first}/healthz", timeout=5).status_code == 200,
+        "a new worker answers",
+    )
+    review = lado.get(update_url)
+    again = lado.post_form(update_url, {**_form(review.raw), "publish": "Publish"})
+    assert again.status_code == 302, again.text[:2000]
+    assert deployment.query("SELECT count(*) FROM published_updates")[0][0] == published_before + 1
     assert deployment.flask("audit", "verify").returncode == 0
