@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyotp
@@ -54,6 +55,19 @@ def screenshot(browser: webdriver.Chrome, name: str) -> None:
     browser.save_screenshot(str(RESULTS / f"{name}.png"))
 
 
+_LAST_STEP: dict[str, int] = {}
+
+
+def _unused_code(secret: str) -> str:
+    """The current code, once per 30 seconds per account: a code is good once, so a
+    second sign-in by the same person waits for the next one, as they would."""
+    totp = pyotp.TOTP(secret)
+    while (step := totp.timecode(datetime.now(UTC))) == _LAST_STEP.get(secret):
+        time.sleep(1)
+    _LAST_STEP[secret] = step
+    return str(totp.generate_otp(step))
+
+
 def sign_in(browser: webdriver.Chrome, base: str, email: str, password: str, secret: str) -> None:
     """As a person does: email and password, then the code from their authenticator app
     (waiting for the next code if this one was used already in the same 30 seconds)."""
@@ -62,7 +76,7 @@ def sign_in(browser: webdriver.Chrome, base: str, email: str, password: str, sec
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     code = WebDriverWait(browser, 10).until(presence_of_element_located((By.NAME, "code")))
-    code.send_keys(pyotp.TOTP(secret).now())
+    code.send_keys(_unused_code(secret))
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     for _ in range(20):
         if "/sign-in" not in browser.current_url:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Authority, Case, CaseStatus, Organisation
+from portal.models import Authority, Case, CaseStatus, Organisation, utcnow
+from portal.workdays import uk_date
 from tests.browser.conftest import RESULTS, screenshot, sign_in
 from tests.referrals import journey
 from tests.test_demo_and_cli import readme_accounts
@@ -327,3 +329,114 @@ def test_the_referral_form_is_completed_with_the_keyboard_alone(
             assert case.subject.full_name == journey.SUBJECT["full_name"]
     finally:
         browser.quit()
+
+
+def test_a_referral_goes_to_its_meeting_and_the_agencies_answer_in_the_browser(
+    app: Flask, live_portal: str, browser: webdriver.Chrome
+) -> None:
+    """After triage: business support arranges the allegations meeting and asks the
+    police, children's social care and the employer for their checklists; each answers
+    from their own account; the LADO reads the answers side by side and records the
+    meeting. axe on every page."""
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    browser.javascript = True  # type: ignore[attr-defined]
+    checked = Checked(browser, "meeting")
+    with app.app_context():
+        case = db.session.scalars(
+            select(Case).where(Case.status == CaseStatus.SUBMITTED, Case.logged.is_(False))
+        ).one()
+        # Received two days ago, so that a meeting held yesterday can be recorded today.
+        assert case.received_at
+        case.received_at -= timedelta(days=2)
+        case_url = f"{live_portal}/authorities/{case.authority_id}/cases/{case.id}"
+        db.session.commit()
+
+    sign_in(browser, live_portal, *_account("LADO", "lado@brookfield.example"))
+    browser.get(case_url)
+    follow(browser, "Start triage")
+    press(browser, "Start triage")
+    follow(browser, "Accept as a referral")
+    fill(browser, DECISION)
+    press(browser, "Accept as a referral")
+    checked.page("accepted")
+
+    browser.delete_all_cookies()
+    sign_in(browser, live_portal, *_account("Business support", "support@brookfield.example"))
+    browser.get(case_url)
+    checked.page("support-case")
+    follow(browser, "Arrange")
+    checked.page("arrange")
+    yesterday = uk_date(utcnow()) - timedelta(days=1)
+    chair = Select(browser.find_element(By.NAME, "chair")).options[-1].get_attribute("value")
+    fill(
+        browser,
+        {
+            "kind": "allegations",
+            "date": [str(yesterday.day), str(yesterday.month), str(yesterday.year)],
+            "time": "10:30am",
+            "minutes_long": "60",
+            "place": "Room 4, Civic Centre",
+            "chair": chair,
+            "organisations": [_organisation_id(app, "Oakwood")],
+        },
+    )
+    if browser.find_elements(By.NAME, "date_reason"):
+        fill(browser, {"date_reason": "Held yesterday; recorded today"})
+    press(browser, "Arrange the meeting")
+    assert "There is a problem" not in browser.page_source, _problems(browser)
+    meeting_url = browser.current_url.split("?")[0]
+    checked.page("meeting")
+    for organisation, agency in (
+        ("Brookfield and Eastmere Police", "police"),
+        ("Brookfield Children's Social Care", "childrens_services"),
+        ("Oakwood", "employer"),
+    ):
+        browser.get(f"{meeting_url}/requests/new")
+        fill(browser, {"organisation": _organisation_id(app, organisation), "agency": agency})
+        press(browser, "Send the request")
+        assert "There is a problem" not in browser.page_source, agency
+    checked.page("asked")
+
+    for role, email, answers in (
+        ("Partner member", "officer@police.example", {"pnc": "Known: a 2019 caution"}),
+        ("Partner member", "social-worker@csc.example", {"assessment": "Open to early help"}),
+        ("Partner member", "dsl@oakwood.example", {"conduct": "No concerns before this"}),
+    ):
+        browser.delete_all_cookies()
+        sign_in(browser, live_portal, *_account(role, email))
+        follow(browser, "Requests")
+        checked.page(f"requests-{email.split('@')[0]}")
+        follow(browser, "BRK-")
+        checked.page(f"request-{email.split('@')[0]}")
+        fill(browser, answers)
+        press(browser, "Send to the LADO")
+        assert "Your answers have been sent to the LADO" in browser.page_source, email
+
+    browser.delete_all_cookies()
+    sign_in(browser, live_portal, *_account("LADO", "lado@brookfield.example"))
+    browser.get(meeting_url)
+    page = browser.find_element(By.TAG_NAME, "main").text
+    for answer in ("Known: a 2019 caution", "Open to early help", "No concerns before this"):
+        assert answer in page
+    checked.page("answers")
+    follow(browser, "Record the meeting")
+    fill(browser, {"attendance": "LADO, DSL, police", "decisions": "Suspend pending the police"})
+    press(browser, "Record the meeting")
+    checked.page("recorded")
+    assert "Suspend pending the police" in browser.page_source
+    assert checked.violations == [], checked.violations
+
+
+def _problems(browser: webdriver.Chrome) -> str:
+    return " / ".join(
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, ".govuk-error-summary")
+    )
+
+
+def _organisation_id(app: Flask, name_starts: str) -> str:
+    with app.app_context():
+        return str(
+            db.session.scalars(
+                select(Organisation.id).where(Organisation.name.like(f"{name_starts}%"))
+            ).one()
+        )
