@@ -1,18 +1,18 @@
 """The database's disk fills up during an upload: the person is told, in words, that the
 file was not saved, nothing of it is left behind, and the draft is as it was.
 
-The disk is "filled" the way each database would report it: SQLite through
-``max_page_count`` (the same SQLITE_FULL a full disk gives), PostgreSQL through a trigger
-raising its own disk_full error (53100) on the file's chunks."""
+The disk "fills" part way through the file: a trigger on the file's chunks raises the
+error each database gives when its disk is full (PostgreSQL's disk_full, 53100; SQLite's
+"database or disk is full"). Lowering SQLite's max_page_count gives the real SQLITE_FULL
+too, but leaves the shared test database unusable for the next test."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from portal.extensions import db
 from portal.models import CaseAttachment, StoredFile, StoredFileChunk
@@ -28,42 +28,32 @@ BIG_PDF = journey.PDF.replace(b"%%EOF", b"%" + b"x" * 1_000_000 + b"\n%%EOF")
 
 @contextlib.contextmanager
 def _full_disk(app: Flask, database: Database) -> Iterator[None]:
-    with app.app_context():
-        engine = db.engine
-        if database.kind == "sqlite":
-
-            def little_room(connection: Any, _record: Any) -> None:
-                pages = connection.execute("PRAGMA page_count").fetchone()[0]
-                connection.execute(f"PRAGMA max_page_count = {pages + 16}")
-
-            event.listen(engine, "connect", little_room)
-            engine.dispose()
-            try:
-                yield
-            finally:
-                event.remove(engine, "connect", little_room)
-                engine.dispose()
-            return
-        with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "CREATE FUNCTION disk_is_full() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                    "BEGIN IF NEW.seq > 3 THEN RAISE EXCEPTION 'could not extend file' "
-                    "USING ERRCODE = 'disk_full'; END IF; RETURN NEW; END; $$"
-                )
-            )
-            connection.execute(
-                text(
-                    "CREATE TRIGGER disk_is_full BEFORE INSERT ON stored_file_chunks "
-                    "FOR EACH ROW EXECUTE FUNCTION disk_is_full()"
-                )
-            )
-        try:
-            yield
-        finally:
-            with engine.begin() as connection:
-                connection.execute(text("DROP TRIGGER disk_is_full ON stored_file_chunks"))
-                connection.execute(text("DROP FUNCTION disk_is_full()"))
+    """The disk fills after the file's first few chunks: a trigger refuses the next ones
+    with the database's own out-of-space error."""
+    if database.kind == "sqlite":
+        create = [
+            "CREATE TRIGGER disk_is_full BEFORE INSERT ON stored_file_chunks "
+            "WHEN NEW.seq > 3 BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        ]
+        drop = ["DROP TRIGGER disk_is_full"]
+    else:
+        create = [
+            "CREATE FUNCTION disk_is_full() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN IF NEW.seq > 3 THEN RAISE EXCEPTION 'could not extend file' "
+            "USING ERRCODE = 'disk_full'; END IF; RETURN NEW; END; $$",
+            "CREATE TRIGGER disk_is_full BEFORE INSERT ON stored_file_chunks "
+            "FOR EACH ROW EXECUTE FUNCTION disk_is_full()",
+        ]
+        drop = ["DROP TRIGGER disk_is_full ON stored_file_chunks", "DROP FUNCTION disk_is_full()"]
+    with app.app_context(), db.engine.begin() as connection:
+        for statement in create:
+            connection.execute(text(statement))
+    try:
+        yield
+    finally:
+        with app.app_context(), db.engine.begin() as connection:
+            for statement in drop:
+                connection.execute(text(statement))
 
 
 def _counts(app: Flask) -> tuple[int, int, int]:
