@@ -40,6 +40,37 @@ def _until(condition: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"gave up waiting until {what}")
 
 
+def _killed_at_commit(deployment: Deployment, post: Callable[[], object], doing: str) -> None:
+    """Hold the audit chain's head, make the request, wait until it is waiting there (all
+    its writing done, committing), SIGKILL its worker, then let go of the head."""
+    with psycopg.connect(deployment.database_url) as blocker:
+        blocker.execute("SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            request = pool.submit(post)
+            _until(
+                lambda: (
+                    deployment.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE '%%audit_chain_head%%'"
+                    )[0][0]
+                    == 1
+                ),
+                f"{doing} waits at its commit",
+            )
+            os.kill(deployment.worker_of(0), signal.SIGKILL)
+            with pytest.raises(requests.ConnectionError):
+                request.result(timeout=60)
+        blocker.rollback()
+
+
+def _new_worker(base: str) -> None:
+    """Gunicorn starts another worker in place of the killed one."""
+    _until(
+        lambda: requests.get(f"{base}/healthz", timeout=5).status_code == 200,
+        "a new worker answers",
+    )
+
+
 def test_a_referral_whose_worker_dies_as_it_is_sent_is_left_unsent_and_sent_again_once(
     deployment: Deployment,
 ) -> None:
@@ -58,24 +89,9 @@ def test_a_referral_whose_worker_dies_as_it_is_sent_is_left_unsent_and_sent_agai
     outbox_before = deployment.query("SELECT count(*) FROM outbox_messages")[0][0]
     client.get(f"{case_url}/check")
 
-    with psycopg.connect(deployment.database_url) as blocker:
-        blocker.execute("SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE")
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            sending = pool.submit(client.post_form, f"{case_url}/check", {})
-            _until(
-                lambda: (
-                    deployment.query(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND query LIKE '%%audit_chain_head%%'"
-                    )[0][0]
-                    == 1
-                ),
-                "the submission waits at its commit",
-            )
-            os.kill(deployment.worker_of(0), signal.SIGKILL)
-            with pytest.raises(requests.ConnectionError):
-                sending.result(timeout=60)
-        blocker.rollback()
+    _killed_at_commit(
+        deployment, lambda: client.post_form(f"{case_url}/check", {}), "the submission"
+    )
 
     # None of it was kept.
     _until(
@@ -88,11 +104,8 @@ def test_a_referral_whose_worker_dies_as_it_is_sent_is_left_unsent_and_sent_agai
     ]
     assert deployment.query("SELECT count(*) FROM outbox_messages")[0][0] == outbox_before
 
-    # Gunicorn has started another worker; the user presses Send again: sent once.
-    _until(
-        lambda: requests.get(f"{first}/healthz", timeout=5).status_code == 200,
-        "a new worker answers",
-    )
+    # The user presses Send again, on the new worker: sent once.
+    _new_worker(first)
     client.get(f"{case_url}/check")
     again = client.post_form(f"{case_url}/check", {})
     assert again.status_code == 302, again.text[:2000]
@@ -122,26 +135,11 @@ def test_an_update_whose_worker_dies_as_it_is_published_is_left_unpublished_and_
     published_before = deployment.query("SELECT count(*) FROM published_updates")[0][0]
     review = lado.get(update_url)
 
-    with psycopg.connect(deployment.database_url) as blocker:
-        blocker.execute("SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE")
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            publishing = pool.submit(
-                lado.post_form, update_url, {**_form(review.raw), "publish": "Publish"}
-            )
-            _until(
-                lambda: (
-                    deployment.query(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND query LIKE '%%audit_chain_head%%'"
-                    )[0][0]
-                    == 1
-                ),
-                "the publication waits at its commit",
-            )
-            os.kill(deployment.worker_of(0), signal.SIGKILL)
-            with pytest.raises(requests.ConnectionError):
-                publishing.result(timeout=60)
-        blocker.rollback()
+    _killed_at_commit(
+        deployment,
+        lambda: lado.post_form(update_url, {**_form(review.raw), "publish": "Publish"}),
+        "the publication",
+    )
 
     _until(
         lambda: (
@@ -157,10 +155,7 @@ def test_an_update_whose_worker_dies_as_it_is_published_is_left_unpublished_and_
         (None,)
     ]
 
-    _until(
-        lambda: requests.get(f"{first}/healthz", timeout=5).status_code == 200,
-        "a new worker answers",
-    )
+    _new_worker(first)
     review = lado.get(update_url)
     again = lado.post_form(update_url, {**_form(review.raw), "publish": "Publish"})
     assert again.status_code == 302, again.text[:2000]
