@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, delete, exists, select, update
+from sqlalchemy import ColumnElement, Select, Table, delete, func, select, update
 
 from portal import audit, files, keystore
+from portal.crypto import fields
 from portal.extensions import db
 from portal.models import (
     AuditKind,
@@ -88,17 +89,26 @@ def _in_open_batch() -> Select[Any]:
     )
 
 
+def _past_retention(today: date) -> tuple[ColumnElement[bool], ...]:
+    """Cases past their retention date and not yet destroyed."""
+    return (
+        Case.status != CaseStatus.DRAFT,
+        Case.retained_until < today,
+        Case.destroyed_at.is_(None),
+    )
+
+
+def _free_to_propose() -> tuple[ColumnElement[bool], ...]:
+    """Neither held nor in a batch already."""
+    return (Case.id.not_in(_held()), Case.id.not_in(_in_open_batch()))
+
+
 def due(authority: Authority, today: date) -> Select[Case]:
     """The authority's cases past their retention date and not yet destroyed, soonest
     first (held ones included: the page shows them with their hold)."""
     return (
         select(Case)
-        .where(
-            Case.authority_id == authority.id,
-            Case.status != CaseStatus.DRAFT,
-            Case.retained_until < today,
-            Case.destroyed_at.is_(None),
-        )
+        .where(Case.authority_id == authority.id, *_past_retention(today))
         .order_by(Case.retained_until, Case.reference)
     )
 
@@ -114,9 +124,7 @@ def propose(
     authority: Authority, user: User, today: date, address_hash: str | None
 ) -> DestructionBatch:
     """Every due case not under a hold and not in another open batch."""
-    cases = db.session.scalars(
-        due(authority, today).where(Case.id.not_in(_held()), Case.id.not_in(_in_open_batch()))
-    ).all()
+    cases = db.session.scalars(due(authority, today).where(*_free_to_propose())).all()
     if not cases:
         raise RetentionError("No case is due for destruction that is not held or proposed already")
     batch = DestructionBatch(authority_id=authority.id, proposed_by_id=user.id)
@@ -212,26 +220,22 @@ def run(today: date, *, dry_run: bool = False) -> RunReport:
         if not dry_run:
             batch.done_at = utcnow()
             db.session.commit()
-    report.awaiting_approval = len(
-        db.session.scalars(
-            select(DestructionItem.case_id)
+    report.awaiting_approval = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(DestructionItem)
             .join(DestructionBatch)
-            .where(
-                DestructionBatch.approved_at.is_(None),
-                DestructionBatch.withdrawn_at.is_(None),
-            )
-        ).all()
+            .where(DestructionBatch.approved_at.is_(None), DestructionBatch.withdrawn_at.is_(None))
+        )
+        or 0
     )
-    report.awaiting_proposal = len(
-        db.session.scalars(
-            select(Case.id).where(
-                Case.status != CaseStatus.DRAFT,
-                Case.retained_until < today,
-                Case.destroyed_at.is_(None),
-                Case.id.not_in(_held()),
-                Case.id.not_in(_in_open_batch()),
-            )
-        ).all()
+    report.awaiting_proposal = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(*_past_retention(today), *_free_to_propose())
+        )
+        or 0
     )
     return report
 
@@ -239,7 +243,7 @@ def run(today: date, *, dry_run: bool = False) -> RunReport:
 def _why_not(case: Case | None, today: date) -> str | None:
     if case is None or case.destroyed_at is not None:
         return "destroyed"
-    if db.session.scalar(select(exists(_held().where(LegalHold.case_id == case.id)))):
+    if active_hold(case) is not None:
         return "legal_hold"
     if case.retained_until is None or case.retained_until >= today:
         return "not_due"
@@ -249,7 +253,7 @@ def _why_not(case: Case | None, today: date) -> str | None:
 def destroy_case(case: Case, batch: DestructionBatch | None = None) -> None:
     """Delete everything of a case but its clear columns, and destroy its keys. Part of
     the caller's transaction; refuses a case under a legal hold."""
-    if _why_not(case, date.max) == "legal_hold":
+    if active_hold(case) is not None:
         raise RetentionError("This case is under a legal hold")
     case_id = case.id
     # What other people may still hold of it: a subject's access, an unused invitation.
@@ -307,8 +311,6 @@ def destroy_case(case: Case, batch: DestructionBatch | None = None) -> None:
 
 
 def _owned_by_cases(model: type) -> bool:
-    from portal.crypto import fields
-
     return fields.owner_spec(model).kind == "case"
 
 
