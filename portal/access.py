@@ -350,6 +350,11 @@ def staff_of(authority: Authority) -> Select[User]:
     return select(User).where(User.id.in_(members)).options(selectinload(User.memberships))
 
 
+def staff_by_id(authority: Authority) -> dict[uuid.UUID, User]:
+    """The authority's staff by id: for naming who did what on a page."""
+    return {user.id: user for user in db.session.scalars(staff_of(authority))}
+
+
 def ladoes_of(authority: Authority) -> list[User]:
     """The authority's LADOs and LADO managers with an active role: who another
     authority asks about a record, and who hears of a case transferred in."""

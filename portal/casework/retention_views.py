@@ -49,7 +49,7 @@ def retention(user: User, authority: Authority) -> ResponseReturnValue:
         held=destruction.held_ids([case.id for case in due]),
         proposed=proposed,
         batches=batches,
-        people=_people(authority),
+        people=access.staff_by_id(authority),
     )
 
 
@@ -93,7 +93,7 @@ def destruction_batch(user: User, authority: Authority, batch_id: uuid.UUID) -> 
         form=form,
         may_approve=may_approve,
         held=destruction.held_ids(list(cases)),
-        people=_people(authority),
+        people=access.staff_by_id(authority),
         skipped_because=destruction.SKIPPED_BECAUSE,
     )
 
@@ -131,7 +131,7 @@ def legal_hold(user: User, authority: Authority, case_id: uuid.UUID) -> Response
         case=case,
         hold=hold,
         form=form,
-        people=_people(authority),
+        people=access.staff_by_id(authority),
     )
 
 
@@ -151,7 +151,3 @@ def lift_legal_hold(user: User, authority: Authority, case_id: uuid.UUID) -> Res
 
 def _batch_url(batch: DestructionBatch) -> str:
     return url_for("casework.destruction_batch", authority_id=batch.authority_id, batch_id=batch.id)
-
-
-def _people(authority: Authority) -> dict[uuid.UUID, User]:
-    return {u.id: u for u in db.session.scalars(access.staff_of(authority))}

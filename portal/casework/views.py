@@ -73,7 +73,7 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
         shown=len(rows),
         page=number,
     )
-    staff = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    staff = access.staff_by_id(authority)
     pages = max(1, -(-total // queue.PAGE_SIZE))
     choices = queue.filter_choices(
         authority, filters, case_service.officers(authority, staff.values()), staff
@@ -154,7 +154,7 @@ def _case(
     staff = db.session.scalars(access.staff_of(authority)).all()
     people = {u.id: u for u in staff}
     for sender in senders:
-        people |= {u.id: u for u in db.session.scalars(access.staff_of(sender))}
+        people |= access.staff_by_id(sender)
     authority_names = {str(a.id): a.display_name for a in db.session.scalars(select(Authority))}
     earlier = repeats.earlier_contacts(case)
     repeats.record_look_up(user, case, earlier, address_hash())

@@ -182,7 +182,7 @@ def _meeting(
             )
         )
     }
-    people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    people = access.staff_by_id(authority)
     # Partners invited by name, and those given actions.
     named = {i.user_id for i in meeting.invitees if i.user_id} - people.keys()
     if named:
@@ -623,7 +623,7 @@ def outstanding(user: User, authority: Authority) -> ResponseReturnValue:
             )
         )
     }
-    people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    people = access.staff_by_id(authority)
     audit.record(
         AuditKind.ACTIONS_LISTED,
         actor_id=user.id,

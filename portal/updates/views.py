@@ -150,7 +150,7 @@ def review(
 
 
 def _published(authority: Authority, case: Case, update: CaseUpdate) -> ResponseReturnValue:
-    people = {u.id: u for u in db.session.scalars(access.staff_of(authority))}
+    people = access.staff_by_id(authority)
     organisations = {
         o.id: o
         for o in db.session.scalars(
@@ -201,7 +201,7 @@ def embargoes(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseR
         authority=authority,
         embargoes=found,
         standing=service.standing(case),
-        people={u.id: u for u in db.session.scalars(access.staff_of(authority))},
+        people=access.staff_by_id(authority),
         organisations=organisations,
         today=utcnow(),
     )
