@@ -21,10 +21,10 @@ from datetime import UTC
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, event, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from portal.models import AuditChainHead, AuditEvent
+from portal.models.base import insert_unless_exists
 
 EVENTS = cast(Table, AuditEvent.__table__)
 HEAD = cast(Table, AuditChainHead.__table__)
@@ -103,11 +103,8 @@ def _lock_head(connection: Connection) -> tuple[int, str]:
     touch = update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=HEAD.c.seq)
     if connection.execute(touch).rowcount == 0:
         # A new database (or one emptied by TRUNCATE, as the tests do).
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         connection.execute(
-            insert(HEAD)
-            .values(id=HEAD_ID, seq=0, chain_hash=GENESIS)
-            .on_conflict_do_nothing(index_elements=["id"])
+            insert_unless_exists(connection, HEAD).values(id=HEAD_ID, seq=0, chain_hash=GENESIS)
         )
         connection.execute(touch)
     row = connection.execute(select(HEAD.c.seq, HEAD.c.chain_hash)).one()
