@@ -35,8 +35,9 @@ def live_portal(make_app: Callable[..., Flask]) -> Iterator[str]:
     server.shutdown()
 
 
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
+def new_browser(*, javascript: bool = True) -> webdriver.Chrome:
+    """Debian's Chromium, headless, 1280 pixels wide; ``browser.javascript`` says whether
+    it runs scripts (axe needs them)."""
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver:
         pytest.fail("Chromium and ChromeDriver are needed: `make test` installs them")
@@ -45,7 +46,18 @@ def browser() -> Iterator[webdriver.Chrome]:
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
         options.add_argument(argument)
     options.add_argument("--window-size=1280,1000")
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2}
+        )
     chrome = webdriver.Chrome(service=Service(driver), options=options)
+    chrome.javascript = javascript  # type: ignore[attr-defined]
+    return chrome
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    chrome = new_browser()
     yield chrome
     chrome.quit()
 

@@ -7,7 +7,6 @@ test-results/. The referral's pages are also drawn 320 pixels wide (400% zoom of
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,7 +17,6 @@ import pytest
 from flask import Flask
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -30,7 +28,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Authority, Case, CaseStatus, Organisation, utcnow
 from portal.workdays import uk_date
-from tests.browser.conftest import RESULTS, screenshot, sign_in
+from tests.browser.conftest import RESULTS, new_browser, screenshot, sign_in
 from tests.referrals import journey
 from tests.test_demo_and_cli import readme_accounts
 
@@ -53,20 +51,7 @@ DECISION = {
 
 @pytest.fixture(params=["javascript", "no-javascript"])
 def chromium(request: pytest.FixtureRequest) -> Iterator[webdriver.Chrome]:
-    found, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not found or not driver:
-        pytest.fail("Chromium and ChromeDriver are needed: `make test` installs them")
-    options = webdriver.ChromeOptions()
-    options.binary_location = found
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.add_argument("--window-size=1280,1000")
-    if request.param == "no-javascript":
-        options.add_experimental_option(
-            "prefs", {"profile.managed_default_content_settings.javascript": 2}
-        )
-    browser = webdriver.Chrome(service=Service(driver), options=options)
-    browser.javascript = request.param == "javascript"  # type: ignore[attr-defined]
+    browser = new_browser(javascript=request.param == "javascript")
     yield browser
     browser.quit()
 
@@ -167,12 +152,7 @@ def _fits_320(browser: webdriver.Chrome, url: str) -> None:
 def test_a_referral_is_written_sent_and_decided_in_the_browser(
     app: Flask, live_portal: str, chromium: webdriver.Chrome, tmp_path: Path
 ) -> None:
-    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
-    with app.app_context():
-        oakwood = db.session.scalars(
-            select(Organisation.id).where(Organisation.name.like("Oakwood%"))
-        ).one()
-        brookfield = db.session.scalars(select(Authority.id).where(Authority.code == "BRK")).one()
+    oakwood, brookfield = _demo_school_and_council(app)
     mode = "js" if chromium.javascript else "nojs"  # type: ignore[attr-defined]
     checked = Checked(chromium, f"referral-{mode}")
     statement = tmp_path / "statement.pdf"
@@ -290,45 +270,27 @@ def keyboard_fill(browser: webdriver.Chrome, answers: dict[str, Any], button: st
 
 
 def test_the_referral_form_is_completed_with_the_keyboard_alone(
-    app: Flask, live_portal: str, tmp_path: Path
+    app: Flask, live_portal: str, browser: webdriver.Chrome
 ) -> None:
-    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
-    found, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert found
-    assert driver
-    options = webdriver.ChromeOptions()
-    options.binary_location = found
-    for argument in ("--headless=new", "--no-sandbox", "--window-size=1280,1000"):
-        options.add_argument(argument)
-    browser = webdriver.Chrome(service=Service(driver), options=options)
-    try:
-        with app.app_context():
-            oakwood = db.session.scalars(
-                select(Organisation.id).where(Organisation.name.like("Oakwood%"))
-            ).one()
-            brookfield = db.session.scalars(
-                select(Authority.id).where(Authority.code == "BRK")
-            ).one()
-        sign_in(browser, live_portal, *_account("Partner member", "dsl@oakwood.example"))
-        browser.get(f"{live_portal}/organisations/{oakwood}/referrals/new")
-        keyboard_fill(browser, {"authority": str(brookfield)}, "Start")
-        found_url = journey.CASE_URL.search(browser.current_url)
-        assert found_url, browser.current_url
-        case_url = f"{live_portal}{found_url.group(0)}"
-        for section, answers, button in SECTIONS:
-            browser.get(f"{case_url}/{section}")
-            keyboard_fill(browser, answers, button)
-            assert "There is a problem" not in browser.page_source, section
-        screenshot(browser, "referral-keyboard-task-list")
-        browser.get(f"{case_url}/check")
-        keyboard_fill(browser, {}, "Accept and send")
-        with app.app_context():
-            case = db.session.get_one(Case, journey.case_id_of(case_url))
-            assert case.status == CaseStatus.SUBMITTED
-            assert case.subject is not None
-            assert case.subject.full_name == journey.SUBJECT["full_name"]
-    finally:
-        browser.quit()
+    oakwood, brookfield = _demo_school_and_council(app)
+    sign_in(browser, live_portal, *_account("Partner member", "dsl@oakwood.example"))
+    browser.get(f"{live_portal}/organisations/{oakwood}/referrals/new")
+    keyboard_fill(browser, {"authority": str(brookfield)}, "Start")
+    found_url = journey.CASE_URL.search(browser.current_url)
+    assert found_url, browser.current_url
+    case_url = f"{live_portal}{found_url.group(0)}"
+    for section, answers, button in SECTIONS:
+        browser.get(f"{case_url}/{section}")
+        keyboard_fill(browser, answers, button)
+        assert "There is a problem" not in browser.page_source, section
+    screenshot(browser, "referral-keyboard-task-list")
+    browser.get(f"{case_url}/check")
+    keyboard_fill(browser, {}, "Accept and send")
+    with app.app_context():
+        case = db.session.get_one(Case, journey.case_id_of(case_url))
+        assert case.status == CaseStatus.SUBMITTED
+        assert case.subject is not None
+        assert case.subject.full_name == journey.SUBJECT["full_name"]
 
 
 def test_a_referral_goes_to_its_meeting_and_the_agencies_answer_in_the_browser(
@@ -339,7 +301,6 @@ def test_a_referral_goes_to_its_meeting_and_the_agencies_answer_in_the_browser(
     from their own account; the LADO reads the answers side by side and records the
     meeting. axe on every page."""
     assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
-    browser.javascript = True  # type: ignore[attr-defined]
     checked = Checked(browser, "meeting")
     with app.app_context():
         case = db.session.scalars(
@@ -425,6 +386,14 @@ def test_a_referral_goes_to_its_meeting_and_the_agencies_answer_in_the_browser(
     checked.page("recorded")
     assert "Suspend pending the police" in browser.page_source
     assert checked.violations == [], checked.violations
+
+
+def _demo_school_and_council(app: Flask) -> tuple[str, str]:
+    """The demo data loaded: Oakwood's id and Brookfield's, where a DSL refers to."""
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    with app.app_context():
+        council = db.session.scalars(select(Authority.id).where(Authority.code == "BRK")).one()
+    return _organisation_id(app, "Oakwood"), str(council)
 
 
 def _problems(browser: webdriver.Chrome) -> str:
