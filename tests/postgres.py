@@ -39,7 +39,7 @@ def _bin_dir() -> Path | None:
     return Path(found).parent if found else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -102,7 +102,7 @@ def controllable_server(options: str = "") -> Iterator[Server]:
     workdir = Path(tempfile.mkdtemp(prefix="portal-pg-"))
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     server = Server(
         f"postgresql+psycopg://postgres@127.0.0.1:{port}", bin_dir, workdir, port, options
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,17 +22,11 @@ import requests
 
 from portal import ROOT
 from portal.demo import ACCOUNTS, DEMO_PASSWORD
-from tests.postgres import create_database
+from tests.postgres import create_database, free_port
 
 BIN = Path(sys.executable).parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ATTEMPTS_PER_ACCOUNT = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -79,7 +72,7 @@ def deployment(
         "PORTAL_DATABASE_URL": url,
         "PORTAL_SIGN_IN_ATTEMPTS_PER_ACCOUNT": str(ATTEMPTS_PER_ACCOUNT),
     }
-    ports = (_free_port(), _free_port())
+    ports = (free_port(), free_port())
     made = Deployment(
         tuple(f"http://127.0.0.1:{port}" for port in ports), url.replace("+psycopg", ""), env
     )  # type: ignore[arg-type]
