@@ -11,6 +11,7 @@ up. The audit trail keeps its events: they hold ids and codes only.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -314,7 +315,8 @@ def _owned_by_cases(model: type) -> bool:
     return fields.owner_spec(model).kind == "case"
 
 
-def rows_deleted_with_a_case() -> set[str]:
+@functools.cache  # the schema's, the same for every case
+def rows_deleted_with_a_case() -> frozenset[str]:
     """Tables with a required sealed field of a case (so no row can stay without it),
     and the tables that refer to them."""
     doomed = {
@@ -331,10 +333,11 @@ def rows_deleted_with_a_case() -> set[str]:
             ):
                 doomed.add(table.name)
                 grew = True
-    return doomed
+    return frozenset(doomed)
 
 
-def _sealed_fields_kept_empty(doomed: set[str]) -> dict[Table, list[str]]:
+@functools.cache
+def _sealed_fields_kept_empty(doomed: frozenset[str]) -> dict[Table, list[str]]:
     emptied: dict[Table, list[str]] = {}
     for sealed in keystore.sealed_columns():
         if sealed.owner.kind == "case" and sealed.table.name not in doomed:
