@@ -172,7 +172,17 @@ def start(user: User, **scope: Any) -> ResponseReturnValue:
         if form.validate_on_submit():
             case = service.start_contact(user, place, address_hash())
             return redirect(flow.url(place, "case", case_id=case.id))
-        return render_template("referrals/start_contact.html", form=form, **_context(flow, place))
+        started = db.session.scalars(
+            access.contacts_being_logged(place).order_by(Case.updated_at.desc())
+        ).all()
+        return render_template(
+            "referrals/start_contact.html",
+            form=form,
+            started=started,
+            people=access.staff_by_id(place),
+            draft_deleted_on=service.draft_deleted_on,
+            **_context(flow, place),
+        )
     authorities = access.authorities_for_referral(place)
     form = forms.StartForm(
         authorities=[SelectChoice(str(a.id), a.display_name) for a in authorities]

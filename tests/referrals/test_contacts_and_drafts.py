@@ -45,6 +45,29 @@ def test_the_lado_logs_a_phone_call_as_a_contact(app: Flask, place: Place, mailb
     assert mailbox.all() == []  # type: ignore[attr-defined]
 
 
+def test_a_contact_left_half_logged_is_listed_for_the_team_to_finish(
+    app: Flask, place: Place
+) -> None:
+    lado = signed_in_as(app, place.lado)
+    start = f"/authorities/{place.authority_id}/contacts/new"
+    assert "Contacts being logged" not in lado.get(start).get_data(as_text=True)
+    case_url = journey.start_contact(lado, place.authority_id)
+    journey.save(lado, f"{case_url}/person", journey.SUBJECT)
+    # A colleague, another day, finds it where contacts are started, and continues it.
+    support = signed_in_as(
+        app, make_account(app, Role.BUSINESS_SUPPORT, authority_id=place.authority_id)
+    )
+    page = support.get(start).get_data(as_text=True)
+    assert "Contacts being logged" in page
+    assert f'href="{case_url}"' in page
+    assert journey.SUBJECT["full_name"] in page
+    assert support.get(case_url).status_code == 200
+    # Once sent it is in the queue, no longer listed here.
+    journey.fill_in(lado, case_url, contact=True)
+    assert journey.send(lado, case_url).status_code == 302
+    assert f'href="{case_url}"' not in support.get(start).get_data(as_text=True)
+
+
 def test_business_support_log_contacts_and_partners_cannot(app: Flask, place: Place) -> None:
     support = make_account(app, Role.BUSINESS_SUPPORT, authority_id=place.authority_id)
     client = signed_in_as(app, support)
