@@ -112,7 +112,7 @@ def _save(user: User, case: Any, section: Section, answers: dict[str, Any], **op
     service.save_section(user, case, section, _form(section.form, answers, **options), None)
 
 
-def _add_child(user: User, case: Any) -> None:
+def add_child(user: User, case: Any) -> None:
     service.set_children_involved(user, case, Answer.YES, None)
     service.save_child(user, case, None, _form(forms.ChildForm, CHILD_ANSWERS), None)
 
@@ -137,7 +137,7 @@ def _sent(
         },
     )
     _save(dsl, case, SUBJECT, {**SUBJECT_ANSWERS, **subject})
-    _add_child(dsl, case)
+    add_child(dsl, case)
     _save(dsl, case, INCIDENT, incident)
     _save(dsl, case, ACTIONS, ACTIONS_ANSWERS)
     service.submit(dsl, case, PARTNER_SECTIONS, None)
@@ -287,59 +287,70 @@ def load(
             {**SUBJECT_ANSWERS, "full_name": "Jo Sample (demo)", "job_title": "Midday supervisor"},
         )
 
-        lado = users["lado@brookfield.example"]
-        contact = service.start_contact(lado, brookfield, None)
-        _save(
-            lado,
-            contact,
-            CONTACT,
-            {
-                "source_type": "public",
-                "contact_method": "phone",
-                "received_on": today,
-                "referrer_name": "A parent (demo)",
-                "referrer_role": "Parent",
-                "phone": "07700 900 982",
-            },
-            organisations=[],
-        )
-        _save(
-            lado,
-            contact,
-            SUBJECT,
-            {
-                **SUBJECT_ANSWERS,
-                "full_name": "Alex Coach (demo)",
-                "job_title": "Football coach",
-                "has_employer": "no",
-                "employer": "",
-                "sector": "sport",
-            },
-        )
-        service.set_children_involved(lado, contact, Answer.NO, None)
-        _save(
-            lado,
-            contact,
-            INCIDENT,
-            {
-                **incident,
-                "harm_category": "emotional",
-                "criteria": ["unsuitable"],
-                "location": "A junior football club (demo)",
-                "allegation": "A parent says the coach shouts at and belittles the "
-                "under-10s. (demo)",
-                "alleged_by": "A parent (demo)",
-                "came_to_light": "The parent phoned the LADO. (demo)",
-            },
-        )
-        _save(
-            lado,
-            contact,
-            ACTIONS,
-            {**ACTIONS_ANSWERS, "parents_informed": "yes", "employment_action": "not_applicable"},
-        )
+        logged_contact(users["lado@brookfield.example"], brookfield, "A junior")
+        # The same coach, at a club in Eastmere: each team sees the other's contact
+        # among the earlier ones (when, where, who to ask; never the story).
+        logged_contact(users["lado@eastmere.example"], authorities["EAS"], "An Eastmere")
+        _long_ago(dsl, users["lado@brookfield.example"], oakwood, brookfield, incident)
+
+
+def logged_contact(lado: User, authority: Authority, club: str, *, send: bool = True) -> Case:
+    """A parent's phone call about a football coach, logged by the LADO's team (and
+    added to the queue, unless ``send`` is false). Needs a request context."""
+    today = _today()
+    incident = {**INCIDENT_ANSWERS, "incident_on": today, "became_aware_on": today}
+    contact = service.start_contact(lado, authority, None)
+    _save(
+        lado,
+        contact,
+        CONTACT,
+        {
+            "source_type": "public",
+            "contact_method": "phone",
+            "received_on": today,
+            "referrer_name": "A parent (demo)",
+            "referrer_role": "Parent",
+            "phone": "07700 900 982",
+        },
+        organisations=[],
+    )
+    _save(
+        lado,
+        contact,
+        SUBJECT,
+        {
+            **SUBJECT_ANSWERS,
+            "full_name": "Alex Coach (demo)",
+            "job_title": "Football coach",
+            "has_employer": "no",
+            "employer": "",
+            "sector": "sport",
+        },
+    )
+    service.set_children_involved(lado, contact, Answer.NO, None)
+    _save(
+        lado,
+        contact,
+        INCIDENT,
+        {
+            **incident,
+            "harm_category": "emotional",
+            "criteria": ["unsuitable"],
+            "location": f"{club} football club (demo)",
+            "allegation": "A parent says the coach shouts at and belittles the under-10s. (demo)",
+            "alleged_by": "A parent (demo)",
+            "came_to_light": "The parent phoned the LADO. (demo)",
+        },
+    )
+    _save(
+        lado,
+        contact,
+        ACTIONS,
+        {**ACTIONS_ANSWERS, "parents_informed": "yes", "employment_action": "not_applicable"},
+    )
+    if send:
         service.submit(lado, contact, CONTACT_SECTIONS, None)
-        _long_ago(dsl, lado, oakwood, brookfield, incident)
+    return contact
 
 
 def _long_ago(

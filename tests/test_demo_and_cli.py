@@ -72,12 +72,14 @@ def test_demo_data_covers_every_role_and_the_organisation_kinds(app: Flask) -> N
         roles = {m.role for u in db.session.scalars(select(User)) for m in u.memberships}
         assert roles == set(Role)
         # A sent referral, one at its meeting and a draft from Oakwood, a contact the
-        # LADO logged, and a referral closed long ago and past its retention date.
+        # LADO logged and one about the same person in Eastmere, and a referral closed
+        # long ago and past its retention date.
         cases = db.session.scalars(select(Case).order_by(Case.created_at)).all()
         assert [(c.status, c.logged) for c in cases] == [
             (CaseStatus.SUBMITTED, False),
             (CaseStatus.REFERRAL, False),
             (CaseStatus.DRAFT, False),
+            (CaseStatus.SUBMITTED, True),
             (CaseStatus.SUBMITTED, True),
             (CaseStatus.CLOSED, False),
         ]
@@ -88,6 +90,7 @@ def test_demo_data_covers_every_role_and_the_organisation_kinds(app: Flask) -> N
             f"BRK-{year}-00002",
             None,
             f"BRK-{year}-00003",
+            f"EAS-{year}-00001",
             f"BRK-{long_ago}-00001",
         ]
         assert cases[-1].retained_until is not None
@@ -117,7 +120,7 @@ def test_a_volume_of_fictional_cases_follows_the_machine(app: Flask) -> None:
     assert "-1 is not in the range" in runner.invoke(args=["demo-data", "--cases", "-1"]).output
     with app.app_context():
         cases = db.session.scalars(select(Case).where(Case.reference.like("%-%"))).all()
-        assert len(cases) == 304  # and the demo's own four
+        assert len(cases) == 305  # and the demo's own five
         assert len({(c.authority_id, c.reference) for c in cases}) == len(cases)
         statuses = Counter(c.status for c in cases)
         assert statuses[CaseStatus.CLOSED] > 200
