@@ -13,13 +13,14 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # Local development: plain http on 127.0.0.1, e-mails written to the log.
 DEV_ENV := PORTAL_ENV=development
 
-.PHONY: run test bench bench-tools lint format install install-dev assets secrets migrate demo-data chromium \
+.PHONY: run test bench bench-load bench-tools lint format install install-dev assets secrets migrate demo-data chromium \
         postgres clean help
 
 help:
 	@echo "make run    - set up everything and serve the portal on http://$(HOST):$(PORT)"
 	@echo "make test   - install what the tests need and run them (SQLite and PostgreSQL)"
 	@echo "make bench  - the benchmarks (figures for issue notes; several minutes)"
+	@echo "make bench-load - the load and capacity test (about 40 minutes; see benchmarks/load.py)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make clean  - remove .venv, node_modules and built assets (keeps instance/)"
 
@@ -41,6 +42,11 @@ bench: install-dev assets postgres bench-tools
 	$(BIN)/python -m benchmarks.blind_index_lookup
 	$(BIN)/python -m benchmarks.referral_submission
 	$(BIN)/python -m benchmarks.casework_queue
+
+# A morning's load for 10 minutes, then users added until p95 passes 200 ms; the
+# figures go to benchmarks/results/load.txt.
+bench-load: install-dev assets postgres
+	$(BIN)/python -m benchmarks.load
 
 # wrk, from Debian: the load tool of the saturation figures (benchmarks/casework_queue.py).
 bench-tools:

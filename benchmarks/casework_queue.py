@@ -36,13 +36,20 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import create_engine, func, select, text
-
 from benchmarks.common import databases, percentile
-from benchmarks.server import WORKERS, Browser, environment, flask, gunicorn, instance, seed
-from portal.casework.queue import OPEN
+from benchmarks.server import (
+    WORKERS,
+    Browser,
+    count_cases,
+    flask,
+    gunicorn,
+    instance,
+    open_cases,
+    reused_instance,
+    seed,
+    vacuum,
+)
 from portal.demo import ACCOUNTS
-from portal.models import Authority, Case
 
 CASES = int(os.environ.get("BENCH_CASES", "100000"))
 USERS = int(os.environ.get("BENCH_USERS", "50"))
@@ -93,21 +100,6 @@ def _seed(env: dict[str, str]) -> list[Officer]:
         Officer(email, secret, authority)
         for (email, authority), secret in seed(env, SEED, USERS + 2, PASSWORD, run)
     ]
-
-
-def _open_cases(database_url: str) -> dict[str, list[str]]:
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(Case.authority_id, Case.id).where(Case.status.in_(OPEN))
-        ).all()
-        names = connection.execute(select(Authority.id, Authority.code)).all()
-    engine.dispose()
-    found: dict[str, list[str]] = defaultdict(list)
-    for authority_id, case_id in rows:
-        found[str(authority_id)].append(str(case_id))
-    print("open cases: " + ", ".join(f"{code} {len(found[str(i)])}" for i, code in names))
-    return found
 
 
 def _pages(authority_id: str, cases: list[str]) -> dict[str, Callable[[random.Random], str]]:
@@ -239,13 +231,13 @@ def saturation(base: str, bare: str, officer: Officer) -> None:
 
 
 def run(database_url: str) -> None:
-    env = _reused() or instance(database_url)
-    if _count_cases(env["PORTAL_DATABASE_URL"]) < CASES:
+    env = reused_instance() or instance(database_url)
+    if count_cases(env["PORTAL_DATABASE_URL"]) < CASES:
         print(flask(env, "demo-data", "--cases", str(CASES)), end="")
-        _vacuum(env["PORTAL_DATABASE_URL"])
+        vacuum(env["PORTAL_DATABASE_URL"])
     database_url = env["PORTAL_DATABASE_URL"]
     officers = _seed(env)
-    cases = _open_cases(database_url)
+    cases = open_cases(database_url)
     # One officer for phase 1, another for phase 3, the rest for phase 2: a TOTP code
     # is good once, so no one signs in twice within its 30 seconds.
     first, last = officers[0], officers[1]
@@ -259,32 +251,6 @@ def run(database_url: str) -> None:
         many_users(base, crowd, cases)
         with gunicorn(env, app="benchmarks.bare_app:app", ready_path="/") as bare:
             saturation(base, bare, last)
-
-
-def _reused() -> dict[str, str] | None:
-    """BENCH_INSTANCE: an instance folder from an earlier run (its keys), over
-    BENCH_DATABASE_URL's database, to measure again without loading 100,000 cases again."""
-    folder = os.environ.get("BENCH_INSTANCE")
-    if not folder:
-        return None
-    return environment(folder, os.environ["BENCH_DATABASE_URL"])
-
-
-def _vacuum(database_url: str) -> None:
-    """What autovacuum does within minutes of a bulk load (statistics, the visibility
-    map that index-only scans need), done now rather than measured half-way."""
-    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("VACUUM ANALYZE"))
-    engine.dispose()
-
-
-def _count_cases(database_url: str) -> int:
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        count = connection.scalar(select(func.count()).select_from(Case)) or 0
-    engine.dispose()
-    return count
 
 
 def main() -> int:

@@ -24,6 +24,8 @@ import os
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import create_engine, func, select
 
@@ -88,25 +90,43 @@ def _seed(env: dict[str, str]) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def refer(partner: Browser, email: str, secret: str, organisation: str, authority: str) -> None:
-    partner.sign_in(email, PASSWORD, secret)
+def refer(
+    partner: Browser,
+    organisation: str,
+    authority: str,
+    pause: Callable[[], None] = lambda: None,
+    twice: bool = True,
+    subject: dict[str, Any] | None = None,
+) -> str:
+    """A signed-in partner writes a referral page by page (``pause`` between pages is the
+    time they take to read and type), adds a child and a PDF, and sends it; with
+    ``twice``, sends it again as the back button and a second click would. ``subject``:
+    the person it is about (the journey's by default). The case's path."""
     case = partner.fill(
         "start", f"/organisations/{organisation}/referrals/new", {"authority": authority}
     )
     partner.page("task list", case)
-    partner.fill("about you", f"{case}/about-you", journey.ABOUT_YOU)
-    partner.fill("person", f"{case}/person", journey.SUBJECT)
-    partner.fill("children", f"{case}/children", {"children_involved": "yes"})
-    partner.fill("child", f"{case}/children/new", journey.CHILD)
-    partner.fill("what happened", f"{case}/what-happened", journey.INCIDENT)
-    partner.fill("actions", f"{case}/actions", journey.ACTIONS)
+    for label, path, answers in (
+        ("about you", "about-you", journey.ABOUT_YOU),
+        ("person", "person", subject or journey.SUBJECT),
+        ("children", "children", {"children_involved": "yes"}),
+        ("child", "children/new", journey.CHILD),
+        ("what happened", "what-happened", journey.INCIDENT),
+        ("actions", "actions", journey.ACTIONS),
+    ):
+        pause()
+        partner.fill(label, f"{case}/{path}", answers)
+    pause()
     partner.fill("files", f"{case}/files", {}, files={"file": ("statement.pdf", PDF)})
+    pause()
     partner.fill("check and send", f"{case}/check", {})
-    # The back button and a second click: the same form again. It must not send twice.
-    again = partner.send("send again", f"{case}/check", {})
-    if again != case:
-        raise RuntimeError(f"a second send went to {again}")
+    if twice:
+        # The back button and a second click: the same form again. It must not send twice.
+        again = partner.send("send again", f"{case}/check", {})
+        if again != case:
+            raise RuntimeError(f"a second send went to {again}")
     partner.page("sent", f"{case}/sent")
+    return case
 
 
 def run(database_url: str) -> None:
@@ -121,7 +141,9 @@ def run(database_url: str) -> None:
             partner = Browser(base, timings, failures)
             barrier.wait()
             try:
-                refer(partner, *person)
+                email, secret, organisation, authority = person
+                partner.sign_in(email, PASSWORD, secret)
+                refer(partner, organisation, authority)
             except Exception as error:  # counted and printed, not raised
                 failures.append(f"{person[0]}: {error}")
 

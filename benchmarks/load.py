@@ -1,0 +1,500 @@
+"""A busy Monday morning: LADO staff working the queue and partners sending referrals at
+once, to gunicorn + PostgreSQL on 127.0.0.1 over 100,000 cases; then a step test that
+adds people until the 95th percentile passes 200 ms: the capacity of one machine.
+
+    .venv/bin/python -m benchmarks.load
+
+A throwaway PostgreSQL with `flask demo-data --cases BENCH_CASES` (100,000 by default:
+about 10 minutes on 2 cores), or BENCH_INSTANCE and BENCH_DATABASE_URL to use data
+loaded already (see benchmarks/casework_queue.py). PostgreSQL runs as deployed: fsync
+and synchronous commit on. gunicorn runs BENCH_WORKERS sync workers (default 4).
+
+1. The morning: BENCH_LADOS LADO staff (default 50), each signed in with password and
+   TOTP, opening a queue page or a case page and then reading it for 3 to 8 seconds;
+   and BENCH_PARTNERS partners (default 50), each writing referrals page by page with
+   2 to 6 seconds on each page, adding a child and a 200 KB PDF, then sending (one in
+   ten presses Send twice). For BENCH_DURATION seconds (default 600).
+2. The step test: the same mix, half staff and half partners, starting at BENCH_STEP
+   people (default 20) and adding BENCH_STEP more every BENCH_STEP_SECONDS (default
+   60), until the 95th percentile of a step's requests passes 200 ms, 1% of them fail,
+   or BENCH_MOST people (default 1,000) are reached. Each step's new accounts are made
+   and signed in before the step is timed.
+
+Then the database is checked: every referral a partner saw sent is there once, with its
+reference, its audit event and its acknowledgement; none lost, none duplicated.
+
+Figures (p50, p95, p99 per page, requests per second, errors, capacity) are printed and
+written to BENCH_OUTPUT (default benchmarks/results/load.txt). The load generator runs
+on the same 2 cores as the server and the database, so the figures include its share.
+
+Goals (issue 11): p95 < 50 ms on the queue and < 150 ms on a submit, 0 errors, 0 lost
+or duplicated submissions. Printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import random
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, select
+
+from benchmarks.common import percentile
+from benchmarks.referral_submission import refer
+from benchmarks.server import (
+    WORKERS,
+    Browser,
+    count_cases,
+    flask,
+    gunicorn,
+    instance,
+    open_cases,
+    reused_instance,
+    seed,
+    vacuum,
+)
+from portal.demo_cases import FIRST_NAMES, LAST_NAMES
+from portal.models import AuditEvent, AuditKind, Case, CaseStatus, OutboxMessage
+from tests.postgres import create_database, throwaway_server
+from tests.referrals import journey
+
+CASES = int(os.environ.get("BENCH_CASES", "100000"))
+LADOS = int(os.environ.get("BENCH_LADOS", "50"))
+PARTNERS = int(os.environ.get("BENCH_PARTNERS", "50"))
+DURATION = float(os.environ.get("BENCH_DURATION", "600"))
+STEP = int(os.environ.get("BENCH_STEP", "20"))
+STEP_SECONDS = float(os.environ.get("BENCH_STEP_SECONDS", "60"))
+MOST = int(os.environ.get("BENCH_MOST", "1000"))
+OUTPUT = Path(os.environ.get("BENCH_OUTPUT", "benchmarks/results/load.txt"))
+PASSWORD = "benchmark-lantern-harbour-42"  # noqa: S105 (a throwaway benchmark account)
+CAPACITY_P95 = 0.200
+DURABLE = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=1GB"
+
+# Run in its own process with the gunicorn environment, so the accounts are made by the
+# same settings (and password hashing) the server uses.
+SEED = """
+import sys, uuid
+from sqlalchemy import select
+from portal import create_app
+from portal.auth import passwords
+from portal.extensions import db
+from portal.models import (Authority, Membership, Organisation, OrganisationAuthority,
+    Role, User, utcnow)
+from portal.vocabulary import OrganisationType, SectorGroup
+
+count, password, run = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+staff_count, organisations = int(sys.argv[4]), int(sys.argv[5])
+app = create_app()
+with app.app_context():
+    authorities = db.session.scalars(select(Authority).order_by(Authority.created_at)).all()
+    places = []
+    for number in range(organisations):
+        place = Organisation(id=uuid.uuid4(), name=f"Load School {run} {number}",
+            type=OrganisationType.EDUCATION, sector=SectorGroup.EDUCATION)
+        db.session.add(place)
+        db.session.add(OrganisationAuthority(organisation_id=place.id,
+            authority_id=authorities[0].id, manages_accounts=True))
+        places.append(place)
+    hashed, now = passwords.hash_password(password), utcnow()
+    for number in range(count):
+        secret = sys.stdin.readline().strip()
+        staff = number < staff_count
+        user = User(id=uuid.uuid4(), email=f"load{number}.{run}@bench.example",
+            full_name=f"Load Person {number}", password_hash=hashed,
+            password_changed_at=now, totp_secret=secret, mfa_enrolled_at=now)
+        if staff:
+            authority = authorities[number % len(authorities)]
+            user.memberships.append(Membership(role=Role.LADO, authority_id=authority.id))
+            print(user.id, user.email, "staff", authority.id)
+        else:
+            place = places[number % organisations]
+            user.memberships.append(Membership(role=Role.PARTNER_MEMBER, organisation_id=place.id))
+            print(user.id, user.email, "partner", place.id, authorities[0].id)
+        db.session.add(user)
+    db.session.commit()
+"""
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    email: str
+    totp_secret: str
+    staff: bool
+    place: str  # the authority's id (staff) or the organisation's (partner)
+    refers_to: str = ""  # a partner's authority
+
+
+@dataclass
+class Tally:
+    """What the people did, shared by their threads: each request's time by page, the
+    errors, and the referrals each partner saw sent."""
+
+    timings: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[tuple[float, str]] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def between(self, start: float, end: float) -> dict[str, list[float]]:
+        """Seconds per request, by page, for requests that began in [start, end)."""
+        with self.lock:
+            return {
+                label: [took for began, took in values if start <= began < end]
+                for label, values in self.timings.items()
+            }
+
+    def errors_between(self, start: float, end: float) -> list[str]:
+        with self.lock:
+            return [error for at, error in self.errors if start <= at < end]
+
+
+class TimedBrowser(Browser):
+    """A Browser whose timings go to the shared tally with the time each began."""
+
+    def __init__(self, base: str, tally: Tally) -> None:
+        super().__init__(base, defaultdict(list), [])
+        self.tally = tally
+
+    def _timed(self, label: str, method: str, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        began = time.monotonic()
+        try:
+            return super()._timed(label, method, path, **kwargs)
+        finally:
+            took = self.timings[label].pop()
+            with self.tally.lock:
+                self.tally.timings[label].append((began, took))
+
+
+def _seed(env: dict[str, str], staff: int, partners: int) -> list[Person]:
+    """New accounts: ``staff`` LADOs, shared between the demo's two authorities, and
+    ``partners`` in new schools (one for every five) that refer to the first. Made as
+    they are needed, so that the authorities have the staff a real one would (the
+    queue's officer list grows with them)."""
+    run = uuid.uuid4().hex[:8]
+    people = []
+    schools = str(max(1, partners // 5))
+    for words, secret in seed(env, SEED, staff + partners, PASSWORD, run, str(staff), schools):
+        user_id, email, kind, place, *rest = words
+        people.append(Person(user_id, email, secret, kind == "staff", place, *rest))
+    return people
+
+
+def _staff_pages(authority: str, cases: list[str]) -> dict[str, Callable[[random.Random], str]]:
+    queue = f"/authorities/{authority}/queue"
+    return {
+        "queue, first page": lambda rng: queue,
+        "queue, filtered": lambda rng: f"{queue}?status=meetings&category=physical",
+        "queue, page 50": lambda rng: f"{queue}?page=50",
+        "case page": lambda rng: f"/authorities/{authority}/cases/{rng.choice(cases)}",
+    }
+
+
+STAFF_WEIGHTS = {"queue, first page": 40, "queue, filtered": 15, "queue, page 50": 10}
+STAFF_WEIGHTS["case page"] = 35
+
+
+def _person(
+    base: str,
+    person: Person,
+    cases: dict[str, list[str]],
+    tally: Tally,
+    signed_in: threading.Barrier,
+    stop: threading.Event,
+    number: int,
+) -> None:
+    """One person at a browser until ``stop``: staff read pages, partners refer."""
+    rng = random.Random(number)
+    browser = TimedBrowser(base, tally)
+
+    def failed(what: str, error: Exception) -> None:
+        with tally.lock:
+            tally.errors.append((time.monotonic(), f"{what}: {error}"))
+
+    try:
+        browser.sign_in(person.email, PASSWORD, person.totp_secret)
+    except Exception as error:  # counted and printed, not raised
+        failed(f"{person.email} sign-in", error)
+        return
+    finally:
+        signed_in.wait()
+    stop.wait(rng.uniform(0, 5))  # not all at the same instant
+    if person.staff:
+        pages = _staff_pages(person.place, cases[person.place])
+        labels, weights = list(STAFF_WEIGHTS), list(STAFF_WEIGHTS.values())
+        while not stop.is_set():
+            label = rng.choices(labels, weights=weights)[0]
+            try:
+                browser.page(label, pages[label](rng))
+            except Exception as error:
+                failed(label, error)
+            stop.wait(rng.uniform(3, 8))
+        return
+
+    def pause() -> None:
+        if stop.wait(rng.uniform(2, 6)):
+            raise _StoppedError
+
+    while not stop.is_set():
+        try:
+            case = refer(
+                browser,
+                person.place,
+                person.refers_to,
+                pause,
+                twice=rng.random() < 0.1,
+                subject=_someone(rng),
+            )
+        except _StoppedError:
+            return
+        except Exception as error:
+            failed("referral", error)
+            stop.wait(rng.uniform(2, 6))
+            continue
+        with tally.lock:
+            tally.sent.append(case.rsplit("/", 1)[1])
+        stop.wait(rng.uniform(5, 15))  # the next one
+
+
+def _someone(rng: random.Random) -> dict[str, Any]:
+    """A different person each time, as in life: the same one in every referral would
+    make each case's earlier contacts the whole benchmark."""
+    born = date(1960, 1, 1) + timedelta(days=rng.randrange(42 * 365))
+    return {
+        **journey.SUBJECT,
+        "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+        "date_of_birth": [str(born.day), str(born.month), str(born.year)],
+    }
+
+
+class _StoppedError(Exception):
+    """The run ended while a partner was part way through a referral (left a draft)."""
+
+
+@contextlib.contextmanager
+def crowd(
+    base: str, people: list[Person], cases: dict[str, list[str]], tally: Tally, first: int = 0
+) -> Iterator[Callable[[list[Person]], None]]:
+    """People at work until the block ends; the callable adds more (they sign in before
+    it returns)."""
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+    counter = [first]
+
+    def add(more: list[Person]) -> None:
+        barrier = threading.Barrier(len(more) + 1)
+        for person in more:
+            counter[0] += 1
+            thread = threading.Thread(
+                target=_person,
+                args=(base, person, cases, tally, barrier, stop, counter[0]),
+                daemon=True,
+            )
+            thread.start()
+            threads.append(thread)
+        barrier.wait()  # everyone new has signed in (or failed to)
+
+    add(people)
+    try:
+        yield add
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=180)
+
+
+def _table(timings: dict[str, list[float]], seconds: float, out: io.StringIO) -> None:
+    out.write(f"  {'page':<28} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}\n")
+    for label, values in sorted(timings.items()):
+        if not values:
+            continue
+        out.write(
+            f"  {label:<28} {len(values):>6} {percentile(values, 0.5) * 1000:>8.1f} "
+            f"{percentile(values, 0.95) * 1000:>8.1f} {percentile(values, 0.99) * 1000:>8.1f} "
+            f"{max(values) * 1000:>8.1f}\n"
+        )
+    total = sum(len(v) for v in timings.values())
+    everything = [t for values in timings.values() for t in values]
+    if everything:
+        out.write(
+            f"  {'all requests':<28} {total:>6} {percentile(everything, 0.5) * 1000:>8.1f} "
+            f"{percentile(everything, 0.95) * 1000:>8.1f} "
+            f"{percentile(everything, 0.99) * 1000:>8.1f} {max(everything) * 1000:>8.1f}\n"
+        )
+    out.write(f"  requests per second: {total / seconds:.1f}\n")
+
+
+SIGN_IN = ("GET  sign in", "POST sign in", "GET  security code", "POST security code")
+
+
+def _working(timings: dict[str, list[float]]) -> dict[str, list[float]]:
+    """The pages of the work itself: signing in (Argon2, slow on purpose) apart."""
+    return {label: values for label, values in timings.items() if label not in SIGN_IN}
+
+
+def morning(
+    base: str, people: list[Person], cases: dict[str, list[str]], out: io.StringIO
+) -> Tally:
+    tally = Tally()
+    staff = sum(p.staff for p in people)
+    with crowd(base, people, cases, tally):
+        start = time.monotonic()
+        time.sleep(DURATION)
+        end = time.monotonic()
+    timings = tally.between(start, end)
+    out.write(
+        f"1. The morning: {staff} LADO staff and {len(people) - staff} partners for "
+        f"{DURATION:.0f} s (think time: staff 3-8 s a page, partners 2-6 s a page)\n"
+    )
+    _table(_working(timings), end - start, out)
+    errors = tally.errors_between(0, float("inf"))
+    out.write(f"  errors: {len(errors)}\n")
+    for error in errors[:10]:
+        out.write(f"    {error}\n")
+    out.write(f"  referrals sent: {len(tally.sent)}\n")
+    return tally
+
+
+def step_test(
+    env: dict[str, str], base: str, cases: dict[str, list[str]], out: io.StringIO
+) -> tuple[int, list[Person], Tally]:
+    """People, a step at a time, until p95 passes 200 ms: the most that stayed under."""
+    tally = Tally()
+    out.write(
+        f"2. Step test: {STEP} more people every {STEP_SECONDS:.0f} s, half staff and half "
+        "partners, until p95 passes 200 ms\n"
+    )
+    out.write(
+        f"  {'people':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}\n"
+    )
+    capacity = 0
+    everyone = _seed(env, STEP // 2, STEP - STEP // 2)
+    with crowd(base, everyone, cases, tally, first=10_000) as add:
+        while True:
+            start = time.monotonic()
+            time.sleep(STEP_SECONDS)
+            end = time.monotonic()
+            timings = [t for v in _working(tally.between(start, end)).values() for t in v]
+            errors = len(tally.errors_between(start, end))
+            p95 = percentile(timings, 0.95) if timings else 0.0
+            out.write(
+                f"  {len(everyone):>6} {len(timings) / (end - start):>7.1f} "
+                f"{percentile(timings, 0.5) * 1000:>8.1f} {p95 * 1000:>8.1f} "
+                f"{percentile(timings, 0.99) * 1000:>8.1f} {errors:>7}\n"
+            )
+            print(out.getvalue().splitlines()[-1], flush=True)
+            if p95 > CAPACITY_P95 or errors > 0.01 * max(len(timings), 1):
+                break
+            capacity = len(everyone)
+            if len(everyone) + STEP > MOST:
+                out.write("  (the most people this run was given)\n")
+                break
+            more = _seed(env, STEP // 2, STEP - STEP // 2)
+            add(more)
+            everyone += more
+    out.write(
+        f"  capacity: {capacity} people at work at once (p95 under 200 ms, errors under 1%)\n"
+    )
+    return capacity, [p for p in everyone if not p.staff], tally
+
+
+def check_submissions(
+    database_url: str, partners: list[Person], sent: list[str], out: io.StringIO
+) -> None:
+    """Every referral a partner saw sent is in the database once: one submitted case,
+    one reference, one audit event, one acknowledgement."""
+    ids = [uuid.UUID(case_id) for case_id in sent]
+    senders = [uuid.UUID(p.user_id) for p in partners]
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        cases = connection.execute(
+            select(Case.id, Case.status, Case.reference).where(Case.id.in_(ids))
+        ).all()
+        by_bench = connection.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.submitted_by_id.in_(senders), Case.status != CaseStatus.DRAFT)
+        )
+        audited = connection.scalar(
+            select(func.count(func.distinct(AuditEvent.case_id))).where(
+                AuditEvent.kind == AuditKind.CASE_SUBMITTED, AuditEvent.case_id.in_(ids)
+            )
+        )
+        audit_events = connection.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.kind == AuditKind.CASE_SUBMITTED, AuditEvent.case_id.in_(ids))
+        )
+        acknowledged = connection.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.template == "referral_received",
+                OutboxMessage.related_user_id.in_(senders),
+            )
+        )
+    engine.dispose()
+    references = [row.reference for row in cases]
+    kept = [row for row in cases if row.status != CaseStatus.DRAFT and row.reference]
+    out.write(
+        f"3. Submissions: {len(sent)} seen sent by partners; {len(kept)} in the database, "
+        f"sent, with {len(set(references))} distinct references; sent by the bench partners "
+        f"in all: {by_bench}; CASE_SUBMITTED events: {audit_events} for {audited} cases; "
+        f"acknowledgements: {acknowledged}\n"
+    )
+    whole = (
+        len(kept) == len(sent) == len(set(sent)) == len(set(references)) == by_bench
+        and audit_events == audited == len(sent)
+        and acknowledged == len(sent)
+    )
+    out.write(
+        "  none lost, none duplicated\n" if whole else "  LOST OR DUPLICATED: see the counts\n"
+    )
+
+
+def run(env: dict[str, str]) -> None:
+    database_url = env["PORTAL_DATABASE_URL"]
+    if count_cases(database_url) < CASES:
+        print(flask(env, "demo-data", "--cases", str(CASES)), end="")
+        vacuum(database_url)
+    people = _seed(env, LADOS, PARTNERS)
+    cases = open_cases(database_url)
+    out = io.StringIO()
+    out.write(
+        f"benchmarks/load.py, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: gunicorn {WORKERS} sync "
+        f"workers and PostgreSQL (fsync on) on 127.0.0.1, {os.cpu_count()} cores shared "
+        f"with the load generator; {count_cases(database_url):,} cases\n"
+    )
+    with gunicorn(env) as base:
+        tally = morning(base, people, cases, out)
+        print(out.getvalue(), end="", flush=True)
+        _capacity, stepped_partners, stepped = step_test(env, base, cases, out)
+    partners = [p for p in people if not p.staff] + stepped_partners
+    check_submissions(database_url, partners, tally.sent + stepped.sent, out)
+    print(out.getvalue(), end="")
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(out.getvalue())
+    print(f"written to {OUTPUT}")
+
+
+def main() -> int:
+    env = reused_instance()
+    if env:
+        run(env)
+        return 0
+    with throwaway_server(DURABLE) as server:
+        run(instance(create_database(server, "portal_load")))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
