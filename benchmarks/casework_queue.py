@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from benchmarks.common import databases, percentile
 from benchmarks.server import (
+    PASSWORD,
     WORKERS,
     Browser,
     count_cases,
@@ -57,7 +58,6 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
 DURATION = float(os.environ.get("BENCH_DURATION", "120"))
 SATURATION = int(os.environ.get("BENCH_SATURATION", "20"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-PASSWORD = "benchmark-lantern-harbour-42"  # noqa: S105 (a throwaway benchmark account)
 
 # Made in its own process with the server's environment (the same password hashing).
 SEED = """
@@ -102,7 +102,13 @@ def _seed(env: dict[str, str]) -> list[Officer]:
     ]
 
 
-def _pages(authority_id: str, cases: list[str]) -> dict[str, Callable[[random.Random], str]]:
+# How often staff open each page: the first page of the queue most.
+STAFF_WEIGHTS = {"queue, first page": 40, "queue, filtered": 15, "queue, page 50": 10}
+STAFF_WEIGHTS["case page"] = 35
+
+
+def staff_pages(authority_id: str, cases: list[str]) -> dict[str, Callable[[random.Random], str]]:
+    """The pages LADO staff open, by label: each a path for a random choice."""
     queue = f"/authorities/{authority_id}/queue"
     return {
         "queue, first page": lambda rng: queue,
@@ -129,7 +135,7 @@ def one_user(base: str, officer: Officer, cases: list[str]) -> None:
     browser = Browser(base, defaultdict(list), [])
     browser.sign_in(officer.email, PASSWORD, officer.totp_secret)
     rng = random.Random(1)
-    for label, path in _pages(officer.authority_id, cases).items():
+    for label, path in staff_pages(officer.authority_id, cases).items():
         for _ in range(10):  # warm up
             browser.page(label, path(rng))
         browser.timings.clear()
@@ -143,8 +149,7 @@ def many_users(base: str, officers: list[Officer], cases: dict[str, list[str]]) 
     timings: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     signed_in = threading.Barrier(len(officers))
-    weights = {"queue, first page": 40, "queue, filtered": 15, "queue, page 50": 10}
-    weights["case page"] = 35
+    weights = STAFF_WEIGHTS
 
     def work(number: int, officer: Officer) -> None:
         browser = Browser(base, timings, errors)
@@ -155,7 +160,7 @@ def many_users(base: str, officers: list[Officer], cases: dict[str, list[str]]) 
             errors.append(f"{officer.email} sign-in: {error}")
         finally:
             signed_in.wait()
-        pages = _pages(officer.authority_id, cases[officer.authority_id])
+        pages = staff_pages(officer.authority_id, cases[officer.authority_id])
         time.sleep(rng.uniform(0, 5))  # not all at the same instant
         ends = time.monotonic() + DURATION
         while time.monotonic() < ends:

@@ -49,9 +49,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select
 
+from benchmarks.casework_queue import STAFF_WEIGHTS, staff_pages
 from benchmarks.common import percentile
 from benchmarks.referral_submission import refer
 from benchmarks.server import (
+    PASSWORD,
     WORKERS,
     Browser,
     count_cases,
@@ -76,7 +78,6 @@ STEP = int(os.environ.get("BENCH_STEP", "20"))
 STEP_SECONDS = float(os.environ.get("BENCH_STEP_SECONDS", "60"))
 MOST = int(os.environ.get("BENCH_MOST", "1000"))
 OUTPUT = Path(os.environ.get("BENCH_OUTPUT", "benchmarks/results/load.txt"))
-PASSWORD = "benchmark-lantern-harbour-42"  # noqa: S105 (a throwaway benchmark account)
 CAPACITY_P95 = 0.200
 DURABLE = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=1GB"
 
@@ -189,20 +190,6 @@ def _seed(env: dict[str, str], staff: int, partners: int) -> list[Person]:
     return people
 
 
-def _staff_pages(authority: str, cases: list[str]) -> dict[str, Callable[[random.Random], str]]:
-    queue = f"/authorities/{authority}/queue"
-    return {
-        "queue, first page": lambda rng: queue,
-        "queue, filtered": lambda rng: f"{queue}?status=meetings&category=physical",
-        "queue, page 50": lambda rng: f"{queue}?page=50",
-        "case page": lambda rng: f"/authorities/{authority}/cases/{rng.choice(cases)}",
-    }
-
-
-STAFF_WEIGHTS = {"queue, first page": 40, "queue, filtered": 15, "queue, page 50": 10}
-STAFF_WEIGHTS["case page"] = 35
-
-
 def _person(
     base: str,
     person: Person,
@@ -229,7 +216,7 @@ def _person(
         signed_in.wait()
     stop.wait(rng.uniform(0, 5))  # not all at the same instant
     if person.staff:
-        pages = _staff_pages(person.place, cases[person.place])
+        pages = staff_pages(person.place, cases[person.place])
         labels, weights = list(STAFF_WEIGHTS), list(STAFF_WEIGHTS.values())
         while not stop.is_set():
             label = rng.choices(labels, weights=weights)[0]

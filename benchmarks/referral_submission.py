@@ -30,13 +30,12 @@ from typing import Any
 from sqlalchemy import create_engine, func, select
 
 from benchmarks.common import databases, percentile
-from benchmarks.server import WORKERS, Browser, gunicorn, instance, seed
+from benchmarks.server import PASSWORD, WORKERS, Browser, gunicorn, instance, seed
 from portal.models import AuditEvent, AuditKind, Case, CaseStatus, OutboxMessage
 from tests.referrals import journey
 
 PARTNERS = int(os.environ.get("BENCH_PARTNERS", "50"))
 ORGANISATIONS = 10
-PASSWORD = "benchmark-lantern-harbour-42"  # noqa: S105 (a throwaway benchmark account)
 PDF = journey.PDF.replace(b"%%EOF", b"%" + b"x" * 200_000 + b"\n%%EOF")
 
 

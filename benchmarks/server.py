@@ -27,6 +27,7 @@ from portal.models import Authority, Case
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+PASSWORD = "benchmark-lantern-harbour-42"  # noqa: S105 (the benchmarks' throwaway accounts)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
