@@ -10,18 +10,24 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
 from flask import Flask
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import presence_of_element_located
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import presence_of_element_located, staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from werkzeug.serving import make_server
 
-RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "test-results"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture
@@ -95,3 +101,130 @@ def sign_in(browser: webdriver.Chrome, base: str, email: str, password: str, sec
             return
         time.sleep(0.1)
     raise AssertionError(f"still at {browser.current_url}")
+
+
+class Checked:
+    """Each page looked at: a screenshot; drawn 320 pixels wide, where it must not scroll
+    sideways; and (with JavaScript, which axe needs) axe-core's WCAG 2.2 A/AA
+    violations. ``problems`` lists what was found."""
+
+    def __init__(self, browser: webdriver.Chrome, prefix: str) -> None:
+        self.browser = browser
+        self.prefix = prefix
+        self.violations: list[tuple[str, str, str]] = []
+        self.too_wide: list[tuple[str, int, list[str]]] = []
+        self.pages = 0
+
+    @property
+    def problems(self) -> list[tuple[str, str, str] | tuple[str, int, list[str]]]:
+        return [*self.violations, *self.too_wide]
+
+    @property
+    def _widest(self) -> list[str]:
+        """The innermost elements that stick out at 320 pixels (outside the boxes that
+        scroll on purpose): what to fix."""
+        self.browser.set_window_size(320, 900)
+        try:
+            return list(
+                self.browser.execute_script(
+                    "const edge = document.documentElement.clientWidth + 1;"
+                    "return Array.from(document.body.querySelectorAll('*'))"
+                    ".filter(e => e.getBoundingClientRect().right > edge"
+                    " && !e.closest('.portal-table-scroll'))"
+                    ".slice(-3).map(e => e.outerHTML.slice(0, 160));"
+                )
+            )
+        finally:
+            self.browser.set_window_size(1280, 1000)
+
+    def page(self, name: str) -> None:
+        self.pages += 1
+        screenshot(self.browser, f"{self.prefix}-{self.pages:02d}-{name}")
+        width = width_at_320(self.browser, f"{self.prefix}-{self.pages:02d}-{name}-320")
+        if width > 320:
+            self.too_wide.append((self.browser.current_url, width, self._widest))
+        if not getattr(self.browser, "javascript", True):
+            return
+        self.browser.execute_script(AXE.read_text())
+        found = self.browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+            ".then(r => done(r.violations.map(v => [v.id, v.nodes[0].html.slice(0, 200)])));",
+            WCAG_22_AA,
+        )
+        self.violations += [(self.browser.current_url, rule, html) for rule, html in found]
+
+
+def width_at_320(browser: webdriver.Chrome, name: str | None = None) -> int:
+    """How wide the page is drawn in a window 320 pixels wide (400% zoom of a
+    1280-pixel screen): more than 320 means it scrolls sideways, and then a screenshot
+    ``name`` shows it."""
+    browser.set_window_size(320, 900)
+    try:
+        width = int(browser.execute_script("return document.documentElement.scrollWidth"))
+        if width > 320 and name:
+            screenshot(browser, name)
+        return width
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def fill(browser: webdriver.Chrome, answers: dict[str, Any]) -> None:
+    """Answer a page's questions as a person does: typing, choosing, ticking."""
+    for name, value in answers.items():
+        fields = browser.find_elements(By.NAME, name)
+        assert fields, f"no field {name} at {browser.current_url}"
+        first = fields[0]
+        kind = first.get_attribute("type")
+        if first.tag_name == "select":
+            Select(first).select_by_value(value)
+        elif kind in ("radio", "checkbox"):
+            wanted = value if isinstance(value, list) else [value]
+            for field in fields:
+                if (field.get_attribute("value") in wanted) != field.is_selected():
+                    browser.find_element(
+                        By.CSS_SELECTOR, f"label[for='{field.get_attribute('id')}']"
+                    ).click()
+        elif isinstance(value, list):  # a date: day, month, year
+            for field, part in zip(fields, value, strict=True):
+                field.clear()
+                field.send_keys(part)
+        elif kind != "hidden":
+            first.clear()
+            if value:
+                first.send_keys(value)
+
+
+def _click_through(
+    browser: webdriver.Chrome, find: Callable[[], list[WebElement]], what: str
+) -> None:
+    """Click the first element ``find`` gives and wait for the next page. Chromium may
+    still be settling the page (an element found a moment ago is gone): find it again."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    for attempt in range(3):
+        found = find()
+        assert found, f"no {what} at {browser.current_url}"
+        try:
+            found[0].click()
+            break
+        except WebDriverException:
+            if staleness_of(page)(browser):
+                break  # it went through after all: the next page is loading
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
+    WebDriverWait(browser, 10).until(staleness_of(page))  # the next page has loaded
+
+
+def press(browser: webdriver.Chrome, text: str) -> None:
+    def buttons() -> list[WebElement]:
+        found = browser.find_elements(By.CSS_SELECTOR, "main button")
+        return [button for button in found if button.text.strip() == text]
+
+    _click_through(browser, buttons, f"button {text!r}")
+
+
+def follow(browser: webdriver.Chrome, text: str) -> None:
+    _click_through(
+        browser, lambda: browser.find_elements(By.PARTIAL_LINK_TEXT, text), f"link {text!r}"
+    )

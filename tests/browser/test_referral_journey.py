@@ -7,16 +7,16 @@ test-results/. The referral's pages are also drawn 320 pixels wide (400% zoom of
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+import re
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
+import pyotp
 from flask import Flask
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -28,12 +28,20 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Authority, Case, CaseStatus, Organisation, utcnow
 from portal.workdays import uk_date
-from tests.browser.conftest import RESULTS, new_browser, screenshot, sign_in
+from tests.browser.conftest import (
+    RESULTS,
+    Checked,
+    fill,
+    follow,
+    new_browser,
+    press,
+    screenshot,
+    sign_in,
+)
+from tests.conftest import Mailbox
 from tests.referrals import journey
 from tests.test_demo_and_cli import readme_accounts
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SECTIONS = (
     ("about-you", journey.ABOUT_YOU, "Save and continue"),
     ("person", journey.SUBJECT, "Save and continue"),
@@ -49,91 +57,6 @@ DECISION = {
 }
 
 
-@pytest.fixture(params=["javascript", "no-javascript"])
-def chromium(request: pytest.FixtureRequest) -> Iterator[webdriver.Chrome]:
-    browser = new_browser(javascript=request.param == "javascript")
-    yield browser
-    browser.quit()
-
-
-class Checked:
-    """Each page looked at: screenshot, and (with JavaScript, which axe needs) axe-core's
-    WCAG 2.2 A/AA violations."""
-
-    def __init__(self, browser: webdriver.Chrome, prefix: str) -> None:
-        self.browser = browser
-        self.prefix = prefix
-        self.violations: list[tuple[str, str, str]] = []
-        self.pages = 0
-
-    def page(self, name: str) -> None:
-        self.pages += 1
-        screenshot(self.browser, f"{self.prefix}-{self.pages:02d}-{name}")
-        if not getattr(self.browser, "javascript", True):
-            return
-        self.browser.execute_script(AXE.read_text())
-        found = self.browser.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
-            ".then(r => done(r.violations.map(v => [v.id, v.nodes[0].html.slice(0, 200)])));",
-            WCAG_22_AA,
-        )
-        self.violations += [(self.browser.current_url, rule, html) for rule, html in found]
-
-
-def fill(browser: webdriver.Chrome, answers: dict[str, Any]) -> None:
-    """Answer a page's questions as a person does: typing, choosing, ticking."""
-    for name, value in answers.items():
-        fields = browser.find_elements(By.NAME, name)
-        assert fields, f"no field {name} at {browser.current_url}"
-        first = fields[0]
-        kind = first.get_attribute("type")
-        if first.tag_name == "select":
-            Select(first).select_by_value(value)
-        elif kind in ("radio", "checkbox"):
-            wanted = value if isinstance(value, list) else [value]
-            for field in fields:
-                if (field.get_attribute("value") in wanted) != field.is_selected():
-                    browser.find_element(
-                        By.CSS_SELECTOR, f"label[for='{field.get_attribute('id')}']"
-                    ).click()
-        elif isinstance(value, list):  # a date: day, month, year
-            for field, part in zip(fields, value, strict=True):
-                field.clear()
-                field.send_keys(part)
-        elif kind != "hidden":
-            first.clear()
-            if value:
-                first.send_keys(value)
-
-
-def press(browser: webdriver.Chrome, text: str) -> None:
-    page = browser.find_element(By.TAG_NAME, "html")
-    for attempt in range(3):
-        buttons = [
-            b
-            for b in browser.find_elements(By.CSS_SELECTOR, "main button")
-            if b.text.strip() == text
-        ]
-        assert buttons, f"no button {text!r} at {browser.current_url}"
-        try:
-            buttons[0].click()
-            break
-        except WebDriverException:  # Chromium still settling the page: find it again
-            if staleness_of(page)(browser):
-                break  # it went through after all: the next page is loading
-            if attempt == 2:
-                raise
-            time.sleep(0.2)
-    WebDriverWait(browser, 10).until(staleness_of(page))  # the next page has loaded
-
-
-def follow(browser: webdriver.Chrome, text: str) -> None:
-    page = browser.find_element(By.TAG_NAME, "html")
-    browser.find_element(By.PARTIAL_LINK_TEXT, text).click()
-    WebDriverWait(browser, 10).until(staleness_of(page))
-
-
 def _account(role: str, email: str) -> tuple[str, str, str]:
     [(_, _, found, password, secret)] = [
         row for row in readme_accounts() if row[0] == role and row[2] == email
@@ -141,75 +64,84 @@ def _account(role: str, email: str) -> tuple[str, str, str]:
     return found, password, secret
 
 
-def _fits_320(browser: webdriver.Chrome, url: str) -> None:
-    browser.set_window_size(320, 900)
-    browser.get(url)
-    width = browser.execute_script("return document.documentElement.scrollWidth")
-    browser.set_window_size(1280, 1000)
-    assert width <= 320, f"{url} is {width} pixels wide at 320"
-
-
-def test_a_referral_is_written_sent_and_decided_in_the_browser(
-    app: Flask, live_portal: str, chromium: webdriver.Chrome, tmp_path: Path
-) -> None:
+def _refer(browser: webdriver.Chrome, base: str, app: Flask, checked: Checked, folder: Path) -> str:
+    """The DSL signs in, writes a referral page by page, attaches a PDF and sends it:
+    the case's page for the LADO."""
     oakwood, brookfield = _demo_school_and_council(app)
-    mode = "js" if chromium.javascript else "nojs"  # type: ignore[attr-defined]
-    checked = Checked(chromium, f"referral-{mode}")
-    statement = tmp_path / "statement.pdf"
+    statement = folder / "statement.pdf"
     statement.write_bytes(journey.PDF)
-
-    sign_in(chromium, live_portal, *_account("Partner member", "dsl@oakwood.example"))
+    sign_in(browser, base, *_account("Partner member", "dsl@oakwood.example"))
     checked.page("home")
-    chromium.get(f"{live_portal}/organisations/{oakwood}/referrals/new")
+    browser.get(f"{base}/organisations/{oakwood}/referrals/new")
     checked.page("start")
-    fill(chromium, {"authority": str(brookfield)})
-    press(chromium, "Start")
-    found = journey.CASE_URL.search(chromium.current_url)
-    assert found, chromium.current_url
-    case_url = f"{live_portal}{found.group(0)}"
+    fill(browser, {"authority": str(brookfield)})
+    press(browser, "Start")
+    found = journey.CASE_URL.search(browser.current_url)
+    assert found, browser.current_url
+    case_url = f"{base}{found.group(0)}"
     checked.page("task-list")
     for section, answers, button in SECTIONS:
-        chromium.get(f"{case_url}/{section}")
+        browser.get(f"{case_url}/{section}")
         checked.page(section.replace("/", "-"))
-        fill(chromium, answers)
-        press(chromium, button)
-        assert "There is a problem" not in chromium.page_source, (section, chromium.current_url)
-    chromium.get(f"{case_url}/files")
-    chromium.find_element(By.NAME, "file").send_keys(str(statement))
-    press(chromium, "Upload file")
-    assert "statement.pdf has been uploaded" in chromium.page_source
+        fill(browser, answers)
+        press(browser, button)
+        assert "There is a problem" not in browser.page_source, (section, browser.current_url)
+    browser.get(f"{case_url}/files")
+    browser.find_element(By.NAME, "file").send_keys(str(statement))
+    press(browser, "Upload file")
+    assert "statement.pdf has been uploaded" in browser.page_source
     checked.page("files")
-    for section in ("person", "what-happened", "check"):
-        _fits_320(chromium, f"{case_url}/{section}")
-    chromium.get(f"{case_url}/check")
+    browser.get(f"{case_url}/check")
     checked.page("check")
-    press(chromium, "Accept and send")
+    press(browser, "Accept and send")
     checked.page("sent")
     with app.app_context():
         case = db.session.get_one(Case, journey.case_id_of(case_url))
         assert case.status == CaseStatus.SUBMITTED
-        lado_case = f"{live_portal}/authorities/{case.authority_id}/cases/{case.id}"
+        assert [a.filename for a in case.attachments] == ["statement.pdf"]
+        return f"{base}/authorities/{case.authority_id}/cases/{case.id}"
 
-    chromium.delete_all_cookies()
-    sign_in(chromium, live_portal, *_account("LADO", "lado@brookfield.example"))
-    chromium.get(lado_case)
+
+def _accept(browser: webdriver.Chrome, base: str, case_url: str, checked: Checked) -> None:
+    """The LADO signs in, starts triage and decides the threshold is met; a decision
+    with nothing chosen is refused, saying what is missing."""
+    browser.delete_all_cookies()
+    sign_in(browser, base, *_account("LADO", "lado@brookfield.example"))
+    browser.get(case_url)
     checked.page("lado-case")
-    assert journey.SUBJECT["full_name"] in chromium.page_source
-    follow(chromium, "Start triage")
+    assert journey.SUBJECT["full_name"] in browser.page_source
+    follow(browser, "Start triage")
     checked.page("start-triage")
-    press(chromium, "Start triage")
-    follow(chromium, "Accept as a referral")
+    press(browser, "Start triage")
+    follow(browser, "Accept as a referral")
     checked.page("decide")
-    press(chromium, "Accept as a referral")  # nothing chosen: the page says what is missing
-    assert "There is a problem" in chromium.page_source
+    press(browser, "Accept as a referral")  # nothing chosen: the page says what is missing
+    assert "There is a problem" in browser.page_source
     checked.page("decide-errors")
-    fill(chromium, DECISION)
-    press(chromium, "Accept as a referral")
+    fill(browser, DECISION)
+    press(browser, "Accept as a referral")
     checked.page("decided")
+
+
+def test_a_referral_is_written_sent_and_decided_without_javascript(
+    app: Flask, live_portal: str, tmp_path: Path
+) -> None:
+    """The referral and the triage decision with scripts off: plain forms and links.
+    (The whole journey below runs the same steps with JavaScript, and axe.)"""
+    browser = new_browser(javascript=False)
+    try:
+        checked = Checked(browser, "referral-nojs")
+        case_url = _refer(browser, live_portal, app, checked, tmp_path)
+        _accept(browser, live_portal, case_url, checked)
+    finally:
+        browser.quit()
     with app.app_context():
-        assert db.session.get_one(Case, case.id).status == CaseStatus.REFERRAL
-    assert checked.violations == [], checked.violations
-    assert (RESULTS / f"referral-{mode}-01-home.png").exists()
+        case = db.session.get_one(Case, uuid.UUID(case_url.rsplit("/", 1)[1]))
+        assert case.status == CaseStatus.REFERRAL
+        assert case.subject is not None
+        assert case.subject.full_name == journey.SUBJECT["full_name"]
+    assert checked.problems == [], checked.problems
+    assert (RESULTS / "referral-nojs-01-home.png").exists()
 
 
 def _tab_to(
@@ -293,33 +225,35 @@ def test_the_referral_form_is_completed_with_the_keyboard_alone(
         assert case.subject.full_name == journey.SUBJECT["full_name"]
 
 
-def test_a_referral_goes_to_its_meeting_and_the_agencies_answer_in_the_browser(
-    app: Flask, live_portal: str, browser: webdriver.Chrome
+def test_the_whole_journey_from_referral_to_the_annual_report_in_the_browser(
+    app: Flask, live_portal: str, browser: webdriver.Chrome, tmp_path: Path
 ) -> None:
-    """After triage: business support arranges the allegations meeting and asks the
-    police, children's social care and the employer for their checklists; each answers
-    from their own account; the LADO reads the answers side by side and records the
-    meeting. axe on every page."""
-    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
-    checked = Checked(browser, "meeting")
+    """Everyone in their own account, in Chromium with JavaScript, axe on every page:
+    the DSL refers with a file; the LADO accepts it; business support arranges the
+    allegations meeting and asks the police, children's social care and the school for
+    their checklists; each answers; the LADO reads the answers, records the meeting, its
+    actions and minutes, invites the subject and publishes an update to them; the
+    subject signs up and reads it; the LADO records the outcome and the concluding
+    actions and closes the case; the annual report counts it."""
+    checked = Checked(browser, "journey")
+    case_url = _refer(browser, live_portal, app, checked, tmp_path)
+    _accept(browser, live_portal, case_url, checked)
+    # The school's statement: an original document, so a fresh code is asked for first.
+    browser.get(case_url)
+    follow(browser, "statement.pdf")
+    assert "/account/confirm-it-is-you" in browser.current_url
+    checked.page("step-up")
     with app.app_context():
-        case = db.session.scalars(
-            select(Case).where(Case.status == CaseStatus.SUBMITTED, Case.logged.is_(False))
-        ).one()
+        case = db.session.get_one(Case, uuid.UUID(case_url.rsplit("/", 1)[1]))
+        assert case.status == CaseStatus.REFERRAL
         # Received two days ago, so that a meeting held yesterday can be recorded today.
         assert case.received_at
         case.received_at -= timedelta(days=2)
-        case_url = f"{live_portal}/authorities/{case.authority_id}/cases/{case.id}"
+        reference, case_id = case.reference, case.id
+        report_url = f"{live_portal}/authorities/{case.authority_id}/reports/annual"
         db.session.commit()
-
-    sign_in(browser, live_portal, *_account("LADO", "lado@brookfield.example"))
-    browser.get(case_url)
-    follow(browser, "Start triage")
-    press(browser, "Start triage")
-    follow(browser, "Accept as a referral")
-    fill(browser, DECISION)
-    press(browser, "Accept as a referral")
-    checked.page("accepted")
+    browser.get(report_url)
+    substantiated_before = _figure(browser, "outcomes", "Substantiated")
 
     browser.delete_all_cookies()
     sign_in(browser, live_portal, *_account("Business support", "support@brookfield.example"))
@@ -353,6 +287,8 @@ def test_a_referral_goes_to_its_meeting_and_the_agencies_answer_in_the_browser(
         ("Oakwood", "employer"),
     ):
         browser.get(f"{meeting_url}/requests/new")
+        if agency == "police":
+            checked.page("ask")
         fill(browser, {"organisation": _organisation_id(app, organisation), "agency": agency})
         press(browser, "Send the request")
         assert "There is a problem" not in browser.page_source, agency
@@ -381,11 +317,145 @@ def test_a_referral_goes_to_its_meeting_and_the_agencies_answer_in_the_browser(
         assert answer in page
     checked.page("answers")
     follow(browser, "Record the meeting")
+    checked.page("record")
     fill(browser, {"attendance": "LADO, DSL, police", "decisions": "Suspend pending the police"})
     press(browser, "Record the meeting")
     checked.page("recorded")
     assert "Suspend pending the police" in browser.page_source
-    assert checked.violations == [], checked.violations
+
+    # The meeting's actions and minutes, sent to everyone invited.
+    follow(browser, "Add an action")
+    checked.page("action")
+    due = uk_date(utcnow()) + timedelta(days=14)
+    owner = Select(browser.find_element(By.NAME, "owner")).options[-1].get_attribute("value")
+    fill(
+        browser,
+        {
+            "text": "Confirm the suspension in writing",
+            "owner": owner,
+            "due_on": [str(due.day), str(due.month), str(due.year)],
+        },
+    )
+    press(browser, "Add the action")
+    assert "There is a problem" not in browser.page_source, _problems(browser)
+    press(browser, "Send the actions to everyone invited")
+    assert "Confirm the suspension in writing" in browser.page_source
+    follow(browser, "Write or upload the minutes")
+    checked.page("minutes")
+    fill(browser, {"minutes": "The meeting agreed the suspension and the police's timetable."})
+    press(browser, "Save and send the minutes")
+    assert "There is a problem" not in browser.page_source, _problems(browser)
+    checked.page("minutes-sent")
+    assert "the police's timetable" in browser.page_source
+
+    # The subject has no employer to tell them: the LADO gives them an account, and
+    # publishes an update written for them, with the others' names taken out.
+    browser.get(case_url)
+    follow(browser, "The subject's account")
+    checked.page("subject-account")
+    fill(browser, {"full_name": journey.SUBJECT["full_name"], "email": SUBJECT_EMAIL})
+    press(browser, "Send the invitation")
+    assert "There is a problem" not in browser.page_source, _problems(browser)
+    browser.get(case_url)
+    follow(browser, "Write an update")
+    checked.page("update")
+    fill(
+        browser,
+        {
+            "text": UPDATE.format(child=journey.CHILD["name"]),
+            "audiences": ["subject"],
+            "other_names": "",
+        },
+    )
+    press(browser, "Choose what each audience reads")
+    assert "There is a problem" not in browser.page_source, _problems(browser)
+    checked.page("update-review")
+    # The subject's text, as it will be published: the child's name taken out.
+    assert "[redacted] is safe and back at school." in browser.page_source
+    press(browser, "Publish")
+    checked.page("update-published")
+
+    subject = new_browser()
+    try:
+        _subject_signs_up_and_reads_it(subject, live_portal, app, reference)
+    finally:
+        subject.quit()
+
+    # The outcome, the concluding actions, and the case closed.
+    for move, answers in (
+        ("Record the outcome", {"outcome": "substantiated", "rationale": "Admitted"}),
+        (
+            "Record the concluding actions",
+            {
+                "actions": ["dismissal"],
+                "actions_on": [str(yesterday.day), str(yesterday.month), str(yesterday.year)],
+            },
+        ),
+        ("Close the case", {}),
+    ):
+        browser.get(case_url)
+        follow(browser, move)
+        checked.page(move.lower().replace(" ", "-"))
+        fill(browser, answers)
+        if browser.find_elements(By.NAME, "delay_reason"):
+            fill(browser, {"delay_reason": "other", "delay_detail": "Waited for the police"})
+        press(browser, move)
+        assert "There is a problem" not in browser.page_source, (move, _problems(browser))
+    checked.page("closed")
+    with app.app_context():
+        assert db.session.get_one(Case, case_id).status == CaseStatus.CLOSED
+    browser.get(report_url)
+    checked.page("annual-report")
+    assert _figure(browser, "outcomes", "Substantiated") == substantiated_before + 1
+    assert checked.problems == [], checked.problems
+
+
+SUBJECT_EMAIL = "morgan.subject@home.example"
+UPDATE = "The police will interview you on Friday. {child} is safe and back at school."
+INVITATION = re.compile(r"/invitation/[A-Za-z0-9_-]+")
+
+
+def _subject_signs_up_and_reads_it(
+    browser: webdriver.Chrome, base: str, app: Flask, reference: str | None
+) -> None:
+    """The subject opens the link in the invitation e-mail, chooses a password, sets up
+    an authenticator app from the key on the page and reads the update meant for them."""
+    checked = Checked(browser, "journey-subject")
+    [invitation] = [m for m in Mailbox(app).all() if m["template"] == "subject_invitation"]
+    assert invitation["to"] == SUBJECT_EMAIL
+    link = INVITATION.search(invitation["body"])
+    assert link, "no link in the invitation"
+    browser.get(f"{base}{link.group(0)}")
+    checked.page("invitation")
+    fill(browser, {"password": "meadow-harbour-lantern-77"})
+    press(browser, "Continue")
+    assert "There is a problem" not in browser.page_source, _problems(browser)
+    checked.page("authenticator")
+    # As a person without a camera: open "I cannot scan the QR code" and type the key.
+    browser.find_element(By.CSS_SELECTOR, "details summary").click()
+    secret = browser.find_element(By.CSS_SELECTOR, ".portal-secret").text.replace(" ", "")
+    fill(browser, {"code": pyotp.TOTP(secret).now()})
+    press(browser, "Continue")
+    assert "There is a problem" not in browser.page_source, _problems(browser)
+    checked.page("signed-up")
+    browser.get(f"{base}/your-cases")
+    checked.page("your-cases")
+    follow(browser, str(reference))
+    checked.page("your-case")
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert "The police will interview you on Friday." in page
+    assert journey.CHILD["name"] not in page
+    assert checked.problems == [], checked.problems
+
+
+def _figure(browser: webdriver.Chrome, table: str, row: str) -> int:
+    """A number from one of the annual report's tables."""
+    cells = browser.find_elements(
+        By.XPATH,
+        f"//h2[@id='{table}']/following-sibling::div[1]//tr[th[normalize-space()='{row}']]/td",
+    )
+    assert cells, f"no row {row!r} in the {table} table"
+    return int(cells[0].text)
 
 
 def _demo_school_and_council(app: Flask) -> tuple[str, str]:
