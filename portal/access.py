@@ -443,23 +443,20 @@ def referral_or_404(organisation: Organisation, case_id: uuid.UUID) -> Case:
     return case or _not_found()
 
 
+def _logged_contacts(authority: Authority) -> Select[Case]:
+    """The contacts the authority's team is logging or has logged."""
+    return select(Case).where(Case.authority_id == authority.id, Case.logged.is_(True))
+
+
 def contacts_being_logged(authority: Authority) -> Select[Case]:
     """The contacts the authority's team has started logging and not yet added to the
     queue: listed where a contact is started, so none is lost when someone leaves it."""
-    return select(Case).where(
-        Case.authority_id == authority.id,
-        Case.logged.is_(True),
-        Case.status == CaseStatus.DRAFT,
-    )
+    return _logged_contacts(authority).where(Case.status == CaseStatus.DRAFT)
 
 
 def logged_contact_or_404(authority: Authority, case_id: uuid.UUID) -> Case:
     """A contact the authority's team is logging (or has logged)."""
-    case = db.session.scalars(
-        select(Case).where(
-            Case.id == case_id, Case.authority_id == authority.id, Case.logged.is_(True)
-        )
-    ).first()
+    case = db.session.scalars(_logged_contacts(authority).where(Case.id == case_id)).first()
     return case or _not_found()
 
 

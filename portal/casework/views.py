@@ -151,8 +151,8 @@ def _case(
             )
         )
     ).all()
-    staff = db.session.scalars(access.staff_of(authority)).all()
-    people = {u.id: u for u in staff}
+    staff = access.staff_by_id(authority)
+    people = dict(staff)
     for sender in senders:
         people |= access.staff_by_id(sender)
     authority_names = {str(a.id): a.display_name for a in db.session.scalars(select(Authority))}
@@ -211,7 +211,7 @@ def _case(
         assign_form=AssignForm(
             formdata=None,
             data={"officer": str(case.assigned_to_id) if case.assigned_to_id else ""},
-            officers=_officer_choices(authority, staff),
+            officers=_officer_choices(authority, list(staff.values())),
         ),
         url=lambda page, **values: url_for(
             f"casework.case_{page}", authority_id=authority.id, **values

@@ -179,7 +179,7 @@ def start(user: User, **scope: Any) -> ResponseReturnValue:
             "referrals/start_contact.html",
             form=form,
             started=started,
-            people=access.staff_by_id(place),
+            people=access.staff_by_id(place) if started else {},
             draft_deleted_on=service.draft_deleted_on,
             **_context(flow, place),
         )
