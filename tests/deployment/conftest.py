@@ -23,6 +23,7 @@ import requests
 from portal import ROOT
 from portal.demo import ACCOUNTS, DEMO_PASSWORD
 from tests.postgres import create_database, free_port
+from tests.referrals import journey
 
 BIN = Path(sys.executable).parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -167,3 +168,18 @@ def sign_in(client: Alternating, email: str) -> Response:
     assert first.status_code == 302, first.text
     code = pyotp.TOTP(account(email).totp_secret).now()
     return client.submit("/sign-in/security-code", {"code": code})
+
+
+def written_referral(deployment: Deployment, client: Alternating, organisation_like: str) -> str:
+    """A referral from the demo organisation whose name starts so, to Brookfield, with
+    every page answered (no file): ready to check and send. Its task list's path."""
+    organisation, brookfield = deployment.query(
+        "SELECT o.id, a.id FROM organisations o, authorities a "
+        "WHERE o.name LIKE %s AND a.code = 'BRK'",
+        f"{organisation_like}%",
+    )[0]
+    case_url = journey.start_referral(client, organisation, brookfield)  # type: ignore[arg-type]
+    for page, answers in journey.PAGES:
+        saved = client.submit(f"{case_url}/{page}", answers)
+        assert saved.status_code == 302, (page, saved.text[:2000])
+    return case_url

@@ -8,7 +8,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from portal.demo import DEMO_PASSWORD
-from tests.deployment.conftest import ATTEMPTS_PER_ACCOUNT, Alternating, Deployment, sign_in
+from tests.deployment.conftest import (
+    ATTEMPTS_PER_ACCOUNT,
+    Alternating,
+    Deployment,
+    sign_in,
+    written_referral,
+)
 from tests.referrals import journey
 
 
@@ -49,21 +55,7 @@ def test_a_referral_written_across_both_is_sent_once_and_told_once(
     client = Alternating(deployment.bases)
     # Another account than the first test's: a code is good once.
     assert sign_in(client, "hr@riverside.example").status_code == 302
-    riverside, brookfield = deployment.query(
-        "SELECT o.id, a.id FROM organisations o, authorities a "
-        "WHERE o.name LIKE 'Riverside%%' AND a.code = 'BRK'"
-    )[0]
-    case_url = journey.start_referral(client, riverside, brookfield)  # type: ignore[arg-type]
-    for url, answers in (
-        (f"{case_url}/about-you", journey.ABOUT_YOU),
-        (f"{case_url}/person", journey.SUBJECT),
-        (f"{case_url}/children", journey.CHILDREN_INVOLVED),
-        (f"{case_url}/children/new", journey.CHILD),
-        (f"{case_url}/what-happened", journey.INCIDENT),
-        (f"{case_url}/actions", journey.ACTIONS),
-    ):
-        saved = client.submit(url, answers)
-        assert saved.status_code == 302, (url, saved.text[:2000])
+    case_url = written_referral(deployment, client, "Riverside")
     # "Send" pressed on both instances at the same moment (a double click through a
     # load balancer): one submission.
     client.get(f"{case_url}/check")

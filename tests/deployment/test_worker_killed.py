@@ -18,18 +18,9 @@ import psycopg
 import pytest
 import requests
 
-from tests.deployment.conftest import Alternating, Deployment, sign_in
+from tests.deployment.conftest import Alternating, Deployment, sign_in, written_referral
 from tests.referrals import journey
 from tests.updates.test_updates import _form, _write
-
-SECTIONS = (
-    ("about-you", journey.ABOUT_YOU),
-    ("person", journey.SUBJECT),
-    ("children", journey.CHILDREN_INVOLVED),
-    ("children/new", journey.CHILD),
-    ("what-happened", journey.INCIDENT),
-    ("actions", journey.ACTIONS),
-)
 
 
 def _until(condition: Callable[[], bool], what: str) -> None:
@@ -77,14 +68,7 @@ def test_a_referral_whose_worker_dies_as_it_is_sent_is_left_unsent_and_sent_agai
     first = deployment.bases[0]
     client = Alternating((first, first))
     assert sign_in(client, "social-worker@csc.example").status_code == 302
-    organisation, brookfield = deployment.query(
-        "SELECT o.id, a.id FROM organisations o, authorities a "
-        "WHERE o.name LIKE 'Brookfield Children%%' AND a.code = 'BRK'"
-    )[0]
-    case_url = journey.start_referral(client, organisation, brookfield)  # type: ignore[arg-type]
-    for section, answers in SECTIONS:
-        saved = client.submit(f"{case_url}/{section}", answers)
-        assert saved.status_code == 302, (section, saved.text[:2000])
+    case_url = written_referral(deployment, client, "Brookfield Children")
     case_id = journey.case_id_of(case_url)
     outbox_before = deployment.query("SELECT count(*) FROM outbox_messages")[0][0]
     client.get(f"{case_url}/check")

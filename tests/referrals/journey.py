@@ -141,18 +141,22 @@ def upload(
     )
 
 
+# A referral's pages of questions in order, with the answers: a child is added on
+# children/new. (A contact the LADO's team logs starts with "contact" instead.)
+PAGES = (
+    ("about-you", ABOUT_YOU),
+    ("person", SUBJECT),
+    ("children", CHILDREN_INVOLVED),
+    ("children/new", CHILD),
+    ("what-happened", INCIDENT),
+    ("actions", ACTIONS),
+)
+
+
 def fill_in(client: PortalClient, case_url: str, *, contact: bool = False) -> None:
     """Every section answered, a child and a file added: ready to check and send."""
-    save(
-        client,
-        f"{case_url}/contact" if contact else f"{case_url}/about-you",
-        CONTACT if contact else ABOUT_YOU,
-    )
-    save(client, f"{case_url}/person", SUBJECT)
-    save(client, f"{case_url}/children", CHILDREN_INVOLVED)
-    add_child(client, case_url)
-    save(client, f"{case_url}/what-happened", INCIDENT)
-    save(client, f"{case_url}/actions", ACTIONS)
+    for page, answers in (("contact", CONTACT), *PAGES[1:]) if contact else PAGES:
+        save(client, f"{case_url}/{page}", answers)
     assert upload(client, case_url).status_code == 302
 
 
