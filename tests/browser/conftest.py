@@ -4,6 +4,7 @@ A screenshot of each page a test looks at is kept under test-results/."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import threading
 import time
@@ -23,6 +24,8 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.expected_conditions import presence_of_element_located, staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from werkzeug.serving import make_server
+
+from tests.test_demo_and_cli import readme_accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
@@ -86,14 +89,25 @@ def _unused_code(secret: str) -> str:
     return str(totp.generate_otp(step))
 
 
-def sign_in(browser: webdriver.Chrome, base: str, email: str, password: str, secret: str) -> None:
-    """As a person does: email and password, then the code from their authenticator app
-    (waiting for the next code if this one was used already in the same 30 seconds)."""
+def demo_account(email: str) -> tuple[str, str, str]:
+    """A demo account from the README's table: its email, password and TOTP secret."""
+    [(_, _, found, password, secret)] = [row for row in readme_accounts() if row[2] == email]
+    return found, password, secret
+
+
+def enter_password(browser: webdriver.Chrome, base: str, email: str, password: str) -> WebElement:
+    """The first step of signing in: the security code page's box for the code."""
     browser.get(f"{base}/sign-in")
     browser.find_element(By.NAME, "email").send_keys(email)
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    code = WebDriverWait(browser, 10).until(presence_of_element_located((By.NAME, "code")))
+    return WebDriverWait(browser, 10).until(presence_of_element_located((By.NAME, "code")))
+
+
+def sign_in(browser: webdriver.Chrome, base: str, email: str, password: str, secret: str) -> None:
+    """As a person does: email and password, then the code from their authenticator app
+    (waiting for the next code if this one was used already in the same 30 seconds)."""
+    code = enter_password(browser, base, email, password)
     code.send_keys(_unused_code(secret))
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     for _ in range(20):
@@ -119,33 +133,16 @@ class Checked:
     def problems(self) -> list[tuple[str, str, str] | tuple[str, int, list[str]]]:
         return [*self.violations, *self.too_wide]
 
-    @property
-    def _widest(self) -> list[str]:
-        """The innermost elements that stick out at 320 pixels (outside the boxes that
-        scroll on purpose): what to fix."""
-        self.browser.set_window_size(320, 900)
-        try:
-            return list(
-                self.browser.execute_script(
-                    "const edge = document.documentElement.clientWidth + 1;"
-                    "return Array.from(document.body.querySelectorAll('*'))"
-                    ".filter(e => e.getBoundingClientRect().right > edge"
-                    " && !e.closest('.portal-table-scroll'))"
-                    ".slice(-3).map(e => e.outerHTML.slice(0, 160));"
-                )
-            )
-        finally:
-            self.browser.set_window_size(1280, 1000)
-
     def page(self, name: str) -> None:
         self.pages += 1
-        screenshot(self.browser, f"{self.prefix}-{self.pages:02d}-{name}")
-        width = width_at_320(self.browser, f"{self.prefix}-{self.pages:02d}-{name}-320")
+        shown = f"{self.prefix}-{self.pages:02d}-{name}"
+        screenshot(self.browser, shown)
+        width, sticking_out = at_320(self.browser, f"{shown}-320")
         if width > 320:
-            self.too_wide.append((self.browser.current_url, width, self._widest))
+            self.too_wide.append((self.browser.current_url, width, sticking_out))
         if not getattr(self.browser, "javascript", True):
             return
-        self.browser.execute_script(AXE.read_text())
+        self.browser.execute_script(_axe_source())
         found = self.browser.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
@@ -155,16 +152,30 @@ class Checked:
         self.violations += [(self.browser.current_url, rule, html) for rule, html in found]
 
 
-def width_at_320(browser: webdriver.Chrome, name: str | None = None) -> int:
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text()
+
+
+def at_320(browser: webdriver.Chrome, name: str) -> tuple[int, list[str]]:
     """How wide the page is drawn in a window 320 pixels wide (400% zoom of a
-    1280-pixel screen): more than 320 means it scrolls sideways, and then a screenshot
-    ``name`` shows it."""
+    1280-pixel screen). More than 320 means it scrolls sideways: then a screenshot
+    ``name`` shows it, and the innermost elements that stick out (outside the boxes
+    that scroll on purpose) say what to fix."""
     browser.set_window_size(320, 900)
     try:
         width = int(browser.execute_script("return document.documentElement.scrollWidth"))
-        if width > 320 and name:
-            screenshot(browser, name)
-        return width
+        if width <= 320:
+            return width, []
+        screenshot(browser, name)
+        sticking_out = browser.execute_script(
+            "const edge = document.documentElement.clientWidth + 1;"
+            "return Array.from(document.body.querySelectorAll('*'))"
+            ".filter(e => e.getBoundingClientRect().right > edge"
+            " && !e.closest('.portal-table-scroll'))"
+            ".slice(-3).map(e => e.outerHTML.slice(0, 160));"
+        )
+        return width, list(sticking_out)
     finally:
         browser.set_window_size(1280, 1000)
 

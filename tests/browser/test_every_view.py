@@ -31,7 +31,15 @@ from portal.models import (
     utcnow,
 )
 from portal.workdays import uk_date
-from tests.browser.conftest import Checked, fill, follow, press, sign_in
+from tests.browser.conftest import (
+    Checked,
+    demo_account,
+    enter_password,
+    fill,
+    follow,
+    press,
+    sign_in,
+)
 from tests.conftest import Mailbox
 from tests.test_demo_and_cli import readme_accounts
 
@@ -126,13 +134,10 @@ def _pages_after_forms(
             seen[endpoint] = browser.current_url
             checked.page(endpoint.replace(".", "-"))
 
-    people = {row[2]: row for row in readme_accounts()}
-    _, _, email, password, secret = people["lado@brookfield.example"]
+    email, password, secret = demo_account("lado@brookfield.example")
     # Signing in: the code page, and the way in for someone without their phone.
     browser.delete_all_cookies()
-    browser.get(f"{base}/sign-in")
-    fill(browser, {"email": email, "password": password})
-    press(browser, "Continue")
+    enter_password(browser, base, email, password)
     check()
     follow(browser, "I cannot use my authenticator app")
     check()
@@ -148,7 +153,7 @@ def _pages_after_forms(
     check()
     # A LADO manager finds a person's records for a subject access request.
     browser.delete_all_cookies()
-    _, _, email, password, secret = people["lado-manager@brookfield.example"]
+    email, password, secret = demo_account("lado-manager@brookfield.example")
     sign_in(browser, base, email, password, secret)
     browser.get(f"{contacts.split('/contacts/')[0]}/subject-access")
     fill(browser, {"full_name": "Sam Example (demo)", "date_of_birth": ["12", "5", "1988"]})

@@ -1,14 +1,12 @@
-"""In Chromium, with JavaScript and without: a school's DSL signs in with their
-authenticator code, writes a referral page by page, attaches a file and sends it; the
-LADO opens it, starts triage and decides it is a referral. axe-core checks every page on
-the way against WCAG 2.2 A and AA, and each page is kept as a screenshot in
-test-results/. The referral's pages are also drawn 320 pixels wide (400% zoom of a
-1280-pixel screen) and must not scroll sideways."""
+"""In Chromium: the whole journey, from a school's referral to the annual report, each
+person in their own account; the referral and the triage decision with JavaScript off;
+and the referral form completed with the keyboard alone. Every page on the way is
+checked with axe-core (WCAG 2.2 A and AA, with JavaScript) and at 320 pixels wide (400%
+zoom of a 1280-pixel screen), and kept as a screenshot in test-results/."""
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +29,7 @@ from portal.workdays import uk_date
 from tests.browser.conftest import (
     RESULTS,
     Checked,
+    demo_account,
     fill,
     follow,
     new_browser,
@@ -39,16 +38,13 @@ from tests.browser.conftest import (
     sign_in,
 )
 from tests.conftest import Mailbox
+from tests.meetings.test_meetings import _parts
 from tests.referrals import journey
-from tests.test_demo_and_cli import readme_accounts
 
-SECTIONS = (
-    ("about-you", journey.ABOUT_YOU, "Save and continue"),
-    ("person", journey.SUBJECT, "Save and continue"),
-    ("children", journey.CHILDREN_INVOLVED, "Continue"),
-    ("children/new", journey.CHILD, "Save child"),
-    ("what-happened", journey.INCIDENT, "Save and continue"),
-    ("actions", journey.ACTIONS, "Save and continue"),
+# The referral's pages, each with the button that saves it.
+BUTTONS = {"children": "Continue", "children/new": "Save child"}
+SECTIONS = tuple(
+    (page, answers, BUTTONS.get(page, "Save and continue")) for page, answers in journey.PAGES
 )
 DECISION = {
     "criteria": ["harmed_child"],
@@ -57,20 +53,13 @@ DECISION = {
 }
 
 
-def _account(role: str, email: str) -> tuple[str, str, str]:
-    [(_, _, found, password, secret)] = [
-        row for row in readme_accounts() if row[0] == role and row[2] == email
-    ]
-    return found, password, secret
-
-
 def _refer(browser: webdriver.Chrome, base: str, app: Flask, checked: Checked, folder: Path) -> str:
     """The DSL signs in, writes a referral page by page, attaches a PDF and sends it:
     the case's page for the LADO."""
     oakwood, brookfield = _demo_school_and_council(app)
     statement = folder / "statement.pdf"
     statement.write_bytes(journey.PDF)
-    sign_in(browser, base, *_account("Partner member", "dsl@oakwood.example"))
+    sign_in(browser, base, *demo_account("dsl@oakwood.example"))
     checked.page("home")
     browser.get(f"{base}/organisations/{oakwood}/referrals/new")
     checked.page("start")
@@ -106,7 +95,7 @@ def _accept(browser: webdriver.Chrome, base: str, case_url: str, checked: Checke
     """The LADO signs in, starts triage and decides the threshold is met; a decision
     with nothing chosen is refused, saying what is missing."""
     browser.delete_all_cookies()
-    sign_in(browser, base, *_account("LADO", "lado@brookfield.example"))
+    sign_in(browser, base, *demo_account("lado@brookfield.example"))
     browser.get(case_url)
     checked.page("lado-case")
     assert journey.SUBJECT["full_name"] in browser.page_source
@@ -136,7 +125,7 @@ def test_a_referral_is_written_sent_and_decided_without_javascript(
     finally:
         browser.quit()
     with app.app_context():
-        case = db.session.get_one(Case, uuid.UUID(case_url.rsplit("/", 1)[1]))
+        case = db.session.get_one(Case, journey.case_id_of(case_url))
         assert case.status == CaseStatus.REFERRAL
         assert case.subject is not None
         assert case.subject.full_name == journey.SUBJECT["full_name"]
@@ -205,7 +194,7 @@ def test_the_referral_form_is_completed_with_the_keyboard_alone(
     app: Flask, live_portal: str, browser: webdriver.Chrome
 ) -> None:
     oakwood, brookfield = _demo_school_and_council(app)
-    sign_in(browser, live_portal, *_account("Partner member", "dsl@oakwood.example"))
+    sign_in(browser, live_portal, *demo_account("dsl@oakwood.example"))
     browser.get(f"{live_portal}/organisations/{oakwood}/referrals/new")
     keyboard_fill(browser, {"authority": str(brookfield)}, "Start")
     found_url = journey.CASE_URL.search(browser.current_url)
@@ -244,7 +233,7 @@ def test_the_whole_journey_from_referral_to_the_annual_report_in_the_browser(
     assert "/account/confirm-it-is-you" in browser.current_url
     checked.page("step-up")
     with app.app_context():
-        case = db.session.get_one(Case, uuid.UUID(case_url.rsplit("/", 1)[1]))
+        case = db.session.get_one(Case, journey.case_id_of(case_url))
         assert case.status == CaseStatus.REFERRAL
         # Received two days ago, so that a meeting held yesterday can be recorded today.
         assert case.received_at
@@ -256,7 +245,7 @@ def test_the_whole_journey_from_referral_to_the_annual_report_in_the_browser(
     substantiated_before = _figure(browser, "outcomes", "Substantiated")
 
     browser.delete_all_cookies()
-    sign_in(browser, live_portal, *_account("Business support", "support@brookfield.example"))
+    sign_in(browser, live_portal, *demo_account("support@brookfield.example"))
     browser.get(case_url)
     checked.page("support-case")
     follow(browser, "Arrange")
@@ -267,7 +256,7 @@ def test_the_whole_journey_from_referral_to_the_annual_report_in_the_browser(
         browser,
         {
             "kind": "allegations",
-            "date": [str(yesterday.day), str(yesterday.month), str(yesterday.year)],
+            "date": _parts(yesterday),
             "time": "10:30am",
             "minutes_long": "60",
             "place": "Room 4, Civic Centre",
@@ -294,13 +283,13 @@ def test_the_whole_journey_from_referral_to_the_annual_report_in_the_browser(
         assert "There is a problem" not in browser.page_source, agency
     checked.page("asked")
 
-    for role, email, answers in (
-        ("Partner member", "officer@police.example", {"pnc": "Known: a 2019 caution"}),
-        ("Partner member", "social-worker@csc.example", {"assessment": "Open to early help"}),
-        ("Partner member", "dsl@oakwood.example", {"conduct": "No concerns before this"}),
+    for email, answers in (
+        ("officer@police.example", {"pnc": "Known: a 2019 caution"}),
+        ("social-worker@csc.example", {"assessment": "Open to early help"}),
+        ("dsl@oakwood.example", {"conduct": "No concerns before this"}),
     ):
         browser.delete_all_cookies()
-        sign_in(browser, live_portal, *_account(role, email))
+        sign_in(browser, live_portal, *demo_account(email))
         follow(browser, "Requests")
         checked.page(f"requests-{email.split('@')[0]}")
         follow(browser, "BRK-")
@@ -310,7 +299,7 @@ def test_the_whole_journey_from_referral_to_the_annual_report_in_the_browser(
         assert "Your answers have been sent to the LADO" in browser.page_source, email
 
     browser.delete_all_cookies()
-    sign_in(browser, live_portal, *_account("LADO", "lado@brookfield.example"))
+    sign_in(browser, live_portal, *demo_account("lado@brookfield.example"))
     browser.get(meeting_url)
     page = browser.find_element(By.TAG_NAME, "main").text
     for answer in ("Known: a 2019 caution", "Open to early help", "No concerns before this"):
@@ -333,7 +322,7 @@ def test_the_whole_journey_from_referral_to_the_annual_report_in_the_browser(
         {
             "text": "Confirm the suspension in writing",
             "owner": owner,
-            "due_on": [str(due.day), str(due.month), str(due.year)],
+            "due_on": _parts(due),
         },
     )
     press(browser, "Add the action")
@@ -388,7 +377,7 @@ def test_the_whole_journey_from_referral_to_the_annual_report_in_the_browser(
             "Record the concluding actions",
             {
                 "actions": ["dismissal"],
-                "actions_on": [str(yesterday.day), str(yesterday.month), str(yesterday.year)],
+                "actions_on": _parts(yesterday),
             },
         ),
         ("Close the case", {}),
