@@ -140,11 +140,11 @@ class Browser:
         self.failures = failures
 
     def _timed(self, label: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-        start = time.perf_counter()
+        began, start = time.monotonic(), time.perf_counter()
         response = self.http.request(
             method, self.base + path, allow_redirects=False, timeout=120, **kwargs
         )
-        self.timings[label].append(time.perf_counter() - start)
+        self.record(label, began, time.perf_counter() - start)
         found = (
             CSRF.search(response.text)
             if "text/html" in response.headers.get("Content-Type", "")
@@ -153,6 +153,10 @@ class Browser:
         if found:
             self.token = found.group(1)
         return response
+
+    def record(self, label: str, began: float, took: float) -> None:
+        """Keep a request's time (``began`` is when, on the monotonic clock)."""
+        self.timings[label].append(took)
 
     def page(self, label: str, path: str) -> requests.Response:
         response = self._timed(f"GET  {label}", "GET", path)
