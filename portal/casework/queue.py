@@ -18,22 +18,19 @@ from portal import access, keystore
 from portal.crypto.fields import logical_table
 from portal.extensions import db
 from portal.models import (
+    OPEN_STATUSES,
     Authority,
     Case,
     CaseStatus,
     DeadlineKind,
     Subject,
-    User,
     utcnow,
 )
 from portal.vocabulary import HarmCategory, SourceType, SubjectSector
 from portal.workdays import end_of_uk_day, uk_date, working_days_between
 
 PAGE_SIZE = 25
-CLOSED = (CaseStatus.DRAFT, CaseStatus.CLOSED)
-# Named rather than "not closed": an index on (authority, status) then reads only the
-# open cases, not years of closed ones.
-OPEN = tuple(status for status in CaseStatus if status not in CLOSED)
+OPEN = OPEN_STATUSES
 
 
 SORTS = ("due", "received", "reference")  # the first is the default
@@ -76,6 +73,11 @@ class Filters:
             overdue=args.get("overdue") == "yes",
             sort=args.get("sort") if args.get("sort") in SORTS else SORTS[0],
         )
+
+    @property
+    def narrowing(self) -> bool:
+        """Whether they leave out any open case."""
+        return bool(self.status or self.category or self.sector or self.officer or self.overdue)
 
     def as_args(self) -> dict[str, str]:
         args = {
@@ -162,24 +164,18 @@ def _filtered(authority: Authority, filters: Filters, now: datetime) -> Select[A
 
 def page(
     authority: Authority, filters: Filters, number: int, now: datetime | None = None
-) -> tuple[list[Row], int]:
+) -> list[Row]:
     """One page of the queue, soonest deadline first (cases with none last, oldest
-    first), and how many cases match in all (counted alongside). Then, for that page's
-    25 cases only, their subjects."""
+    first). Then, for that page's 25 cases only, their subjects. With the default order
+    the database walks the index of open cases by due date and stops at the page."""
     now = now or utcnow()
-    query = _filtered(authority, filters, now)
     found = db.session.execute(
-        query.add_columns(func.count().over().label("total"))
+        _filtered(authority, filters, now)
         .order_by(*_order(filters.sort))
         .limit(PAGE_SIZE)
         .offset((max(number, 1) - 1) * PAGE_SIZE)
     ).all()
-    if found:
-        total = found[0].total
-    else:  # past the last page: count what there is
-        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ids = [row.id for row in found]
-    subjects = _subjects(ids)
+    subjects = _subjects([row.id for row in found])
     rows = []
     for row in found:
         sector, name = subjects.get(row.id, (None, None))
@@ -198,7 +194,14 @@ def page(
                 next_kind=row.next_kind,
             )
         )
-    return rows, total
+    return rows
+
+
+def matching(authority: Authority, filters: Filters, now: datetime | None = None) -> int:
+    """How many open cases the filters match (with none, the count of open cases the
+    page's figures already have)."""
+    query = _filtered(authority, filters, now or utcnow())
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def _subjects(
@@ -228,8 +231,9 @@ def _order(sort: str) -> list[Any]:
         return [Case.received_at.desc(), Case.id]
     if sort == "reference":
         return [Case.reference, Case.id]
-    # What is due first; cases with no open deadline last, oldest first.
-    return [Case.next_due_at.is_(None), Case.next_due_at, Case.received_at, Case.id]
+    # What is due first; cases with no open deadline last, oldest first (the order of
+    # the index of open cases, ix_cases_open_due).
+    return [Case.next_due_at.asc().nulls_last(), Case.received_at, Case.id]
 
 
 def counts(authority: Authority, now: datetime | None = None) -> dict[str, int]:
@@ -265,10 +269,13 @@ class Choice:
 
 
 def filter_choices(
-    authority: Authority, filters: Filters, workers: list[User], staff: dict[uuid.UUID, User]
+    authority: Authority,
+    filters: Filters,
+    workers: set[uuid.UUID],
+    names: dict[uuid.UUID, str],
 ) -> list[Choice]:
-    """The filters' options. Officers are those who work cases, and anyone who has open
-    cases still (someone who has left, whose cases need passing on)."""
+    """The filters' options. Officers are those who work cases (``workers``), and anyone
+    who has open cases still (someone who has left, whose cases need passing on)."""
     assigned = db.session.scalars(
         select(Case.assigned_to_id)
         .distinct()
@@ -278,8 +285,8 @@ def filter_choices(
             Case.assigned_to_id.is_not(None),
         )
     )
-    people = {user.id: user for user in workers}
-    people |= {officer_id: staff[officer_id] for officer_id in assigned if officer_id in staff}
+    people = {officer_id: names[officer_id] for officer_id in workers if officer_id in names}
+    people |= {officer_id: names[officer_id] for officer_id in assigned if officer_id in names}
     return [
         Choice(
             "status",
@@ -303,7 +310,7 @@ def filter_choices(
             "officer",
             "Officer",
             sorted(
-                ((str(i), user.full_name) for i, user in people.items()),
+                ((str(officer_id), name) for officer_id, name in people.items()),
                 key=lambda option: option[1].casefold(),
             ),
             str(filters.officer) if filters.officer else "",

@@ -8,7 +8,6 @@ portal.workflow, which checks the rest (a decision needs AUTHORITY_CASES_DECIDE)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -64,7 +63,9 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
     except ValueError:
         number = 1
     now = utcnow()
-    rows, total = queue.page(authority, filters, number, now)
+    rows = queue.page(authority, filters, number, now)
+    counts = queue.counts(authority, now)
+    total = queue.matching(authority, filters, now) if filters.narrowing else counts["open"]
     audit.record(
         AuditKind.CASES_LISTED,
         actor_id=user.id,
@@ -73,11 +74,9 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
         shown=len(rows),
         page=number,
     )
-    staff = access.staff_by_id(authority)
+    names, workers = access.staff_names(authority, WORK)
     pages = max(1, -(-total // queue.PAGE_SIZE))
-    choices = queue.filter_choices(
-        authority, filters, case_service.officers(authority, staff.values()), staff
-    )
+    choices = queue.filter_choices(authority, filters, workers, names)
     chosen = [(choice.name, choice.label, choice.text) for choice in choices if choice.text]
     if filters.overdue:
         chosen.append(("overdue", "Overdue", "only overdue cases"))
@@ -89,8 +88,8 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
         number=number,
         pages=pages,
         filters=filters,
-        counts=queue.counts(authority, now),
-        officers=staff,
+        counts=counts,
+        officers=names,
         choices=choices,
         chosen=chosen,
         sort_words=queue.SORT_WORDS[filters.sort],
@@ -151,10 +150,9 @@ def _case(
             )
         )
     ).all()
-    staff = access.staff_by_id(authority)
-    people = dict(staff)
+    people, workers = access.staff_names(authority, WORK)
     for sender in senders:
-        people |= access.staff_by_id(sender)
+        people |= access.staff_names(sender, WORK)[0]
     authority_names = {str(a.id): a.display_name for a in db.session.scalars(select(Authority))}
     earlier = repeats.earlier_contacts(case)
     repeats.record_look_up(user, case, earlier, address_hash())
@@ -211,7 +209,7 @@ def _case(
         assign_form=AssignForm(
             formdata=None,
             data={"officer": str(case.assigned_to_id) if case.assigned_to_id else ""},
-            officers=_officer_choices(authority, list(staff.values())),
+            officers=_officer_choices(people, workers),
         ),
         url=lambda page, **values: url_for(
             f"casework.case_{page}", authority_id=authority.id, **values
@@ -219,24 +217,26 @@ def _case(
     )
 
 
-def _people(ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
+def _people(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Viewers who are not among the authority's staff now (someone who has left)."""
     if not ids:
         return {}
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def _officer_choices(
-    authority: Authority, staff: Sequence[User] | None = None
-) -> list[SelectChoice]:
-    return [SelectChoice(str(u.id), u.full_name) for u in case_service.officers(authority, staff)]
+def _officer_choices(names: dict[uuid.UUID, str], workers: set[uuid.UUID]) -> list[SelectChoice]:
+    """Who a case can be assigned to: the staff who work cases, by name."""
+    return sorted(
+        (SelectChoice(str(officer_id), names[officer_id]) for officer_id in workers),
+        key=lambda choice: choice.label.casefold(),
+    )
 
 
 @bp.route("/authorities/<uuid:authority_id>/cases/<uuid:case_id>/assign", methods=["POST"])
 @requires(WORK)
 def case_assign(user: User, authority: Authority, case_id: uuid.UUID) -> ResponseReturnValue:
     case = access.case_or_404(authority, case_id)
-    form = AssignForm(officers=_officer_choices(authority))
+    form = AssignForm(officers=_officer_choices(*access.staff_names(authority, WORK)))
     if form.validate_on_submit():
         officer = uuid.UUID(form.officer.data) if form.officer.data else None
         case_service.assign(user, case, officer, address_hash())

@@ -9,6 +9,7 @@ from portal.models.authority import Authority
 from portal.models.base import Base, utcnow
 from portal.models.blind_index import BlindIndexEntry
 from portal.models.case import (
+    OPEN_STATUSES,
     Case,
     CaseAttachment,
     CaseConclusion,
@@ -58,6 +59,7 @@ from portal.models.web_session import WebSession
 
 __all__ = [
     "AUTHORITY_ROLES",
+    "OPEN_STATUSES",
     "ORGANISATION_ROLES",
     "ActionStatus",
     "AuditChainHead",

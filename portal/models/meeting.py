@@ -87,6 +87,7 @@ class MeetingInvitee(Base):
     __tablename__ = "meeting_invitees"
     __table_args__ = (
         Index("ix_meeting_invitees_meeting", "meeting_id"),
+        Index("ix_meeting_invitees_case", "case_id"),
         Index("ix_meeting_invitees_organisation", "organisation_id"),
         Index("ix_meeting_invitees_user", "user_id"),
     )
@@ -146,6 +147,7 @@ class InformationRequest(Base):
     __encryption_owner__ = CASE_OWNER
     __table_args__ = (
         UniqueConstraint("meeting_id", "organisation_id", name="uq_information_requests_asked"),
+        Index("ix_information_requests_case", "case_id"),
         Index("ix_information_requests_organisation", "organisation_id", "submitted_at"),
         Index("ix_information_requests_due", "submitted_at", "due_at"),
     )
