@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import access, errors, formatting, headers, keystore, navigation
@@ -139,7 +140,8 @@ def _configure_login(app: Flask) -> None:
 
     def load_user(user_id: str) -> User | None:
         try:
-            user = db.session.get(User, uuid.UUID(user_id))
+            # With their roles, in the same query: every page asks for them.
+            user = db.session.get(User, uuid.UUID(user_id), options=[joinedload(User.memberships)])
         except ValueError:
             return None
         return user if user is not None and user.is_active else None

@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, event, select, update
+from sqlalchemy import Connection, Table, bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from portal.models import AuditChainHead, AuditEvent
@@ -45,7 +45,7 @@ CHAINED = (
     "address_hash",
     "detail",
 )
-# Set on a session whose transaction has flushed an event not yet chained.
+# A session's events flushed in this transaction and not yet chained.
 _PENDING = "portal.audit_events_to_chain"
 PROBLEMS_SHOWN = 20
 
@@ -71,60 +71,79 @@ def _canonical(name: str, value: Any) -> Any:
 
 
 def chain_unchained(connection: Connection) -> int:
-    """Number and hash every event of this transaction that has none yet, after the head,
-    and move the head. Returns how many were chained."""
-    seq, previous = _lock_head(connection)
+    """Number and hash every event that has none yet (the migration's chaining of the
+    trail that was there before the chain), after the head. Returns how many."""
     rows = connection.execute(
         select(*(EVENTS.c[name] for name in CHAINED))
         .where(EVENTS.c.seq.is_(None))
         .order_by(EVENTS.c.occurred_at, EVENTS.c.id)
     ).mappings()
+    return chain(connection, list(rows))
+
+
+def chain(connection: Connection, events: Sequence[Mapping[Any, Any]]) -> int:
+    """Number and hash these events (their fields, in this order) after the head, and
+    move the head, under its lock. Returns how many were chained."""
+    if not events:
+        return 0
+    seq, previous = _lock_head(connection)
     links = []
-    for row in rows:
+    for fields in events:
         seq += 1
-        previous = link(previous, seq, row)
-        links.append({"event_id": row["id"], "new_seq": seq, "new_hash": previous})
-    if links:
-        connection.execute(
-            update(EVENTS)
-            .where(EVENTS.c.id == bindparam("event_id"))
-            .values(seq=bindparam("new_seq"), chain_hash=bindparam("new_hash")),
-            links,
-        )
-        connection.execute(
-            update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, chain_hash=previous)
-        )
+        previous = link(previous, seq, fields)
+        links.append({"event_id": fields["id"], "new_seq": seq, "new_hash": previous})
+    connection.execute(
+        update(EVENTS)
+        .where(EVENTS.c.id == bindparam("event_id"))
+        .values(seq=bindparam("new_seq"), chain_hash=bindparam("new_hash")),
+        links,
+    )
+    connection.execute(
+        update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, chain_hash=previous)
+    )
     return len(links)
 
 
 def _lock_head(connection: Connection) -> tuple[int, str]:
     """The head's last number and hash, locked for this transaction: an UPDATE takes the
-    row lock on PostgreSQL and the write lock on SQLite before anything is read."""
-    touch = update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=HEAD.c.seq)
-    if connection.execute(touch).rowcount == 0:
+    row lock on PostgreSQL and the write lock on SQLite, and returns what it locked."""
+    touch = (
+        update(HEAD)
+        .where(HEAD.c.id == HEAD_ID)
+        .values(seq=HEAD.c.seq)
+        .returning(HEAD.c.seq, HEAD.c.chain_hash)
+    )
+    row = connection.execute(touch).first()
+    if row is None:
         # A new database (or one emptied by TRUNCATE, as the tests do).
         connection.execute(
             insert_unless_exists(connection, HEAD).values(id=HEAD_ID, seq=0, chain_hash=GENESIS)
         )
-        connection.execute(touch)
-    row = connection.execute(select(HEAD.c.seq, HEAD.c.chain_hash)).one()
+        row = connection.execute(touch).one()
     return int(row.seq), str(row.chain_hash)
 
 
-# The session's side: note that a flush wrote events, chain them as it commits.
+# The session's side: keep the events each flush wrote, chain them as it commits. They
+# are hashed from the objects as written, without reading them back.
 
 
 @event.listens_for(Session, "after_flush")
 def _note_new_events(session: Session, _context: Any) -> None:
-    if any(isinstance(row, AuditEvent) for row in session.new):
-        session.info[_PENDING] = True
+    written = [row for row in session.new if isinstance(row, AuditEvent)]
+    if written:
+        session.info.setdefault(_PENDING, []).extend(written)
 
 
 @event.listens_for(Session, "before_commit")
 def _chain_before_commit(session: Session) -> None:
     session.flush()  # before_commit runs before the commit's own flush
-    if session.info.pop(_PENDING, False):
-        chain_unchained(session.connection())
+    written = session.info.pop(_PENDING, [])
+    # Still there: not undone by the rollback of a savepoint.
+    kept = [row for row in written if inspect(row).persistent]
+    if kept:
+        fields = [{name: getattr(row, name) for name in CHAINED} for row in kept]
+        fields.sort(key=lambda each: (each["occurred_at"], each["id"]))
+        chain(session.connection(), fields)
 
 
 @event.listens_for(Session, "after_rollback")
