@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal import access
 from portal.access import Permission
@@ -33,14 +33,15 @@ def _councils() -> list[str]:
         if user.is_subject:  # the councils of the cases they follow
             authority_ids |= {link.authority_id for link in user.subject_links if link.is_active}
         organisation_ids = [m.organisation_id for m in user.active_memberships if m.organisation_id]
-        if organisation_ids:
-            linked = db.session.scalars(
-                select(OrganisationAuthority.authority_id).where(
-                    OrganisationAuthority.organisation_id.in_(organisation_ids)
-                )
-            )
-            authority_ids.update(linked)
-        query = query.where(Authority.id.in_(authority_ids))
+        # A partner's councils are those their organisations work with: in the same query.
+        linked = select(OrganisationAuthority.authority_id).where(
+            OrganisationAuthority.organisation_id.in_(organisation_ids)
+        )
+        query = query.where(
+            or_(Authority.id.in_(authority_ids), Authority.id.in_(linked))
+            if organisation_ids
+            else Authority.id.in_(authority_ids)
+        )
     return [str(name) for name in db.session.scalars(query)]
 
 
