@@ -13,7 +13,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import access, errors, formatting, headers, keystore, navigation
+from portal import access, audit_chain, errors, formatting, headers, keystore, navigation
 from portal import retention_keys as retention_keys  # case keys follow retention (listener)
 from portal.config import SETTINGS_EXTENSION, ConfigError, Settings
 from portal.crypto.keyring import KeyringError
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(keystore.refuse_until_keys_verified)
     app.before_request(note_timed_out_session)
     access.install(app)
+    audit_chain.install(app, settings.audit_chain_every)
     headers.init_app(app)
     errors.init_app(app)
 

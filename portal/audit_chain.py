@@ -4,27 +4,35 @@ the application changing an event; the chain is for what they cannot stop (someo
 the database owner's rights dropping them): ``flask audit verify`` finds an event changed,
 removed from the middle or from the end, or added by hand.
 
-Events are chained as their transaction commits, under the head row's lock, so they are
-numbered in commit order and the lock is held only for the commit itself: taken earlier,
-two requests on one case could each wait for the other's lock. The triggers allow one
-change to an event: being given its number and hash, once.
+Events are chained after they commit, in batches, not inside the request that records
+them: a lock on the head at every commit made each request wait for the others' commits.
+After a response whose request recorded events, the worker chains every committed event
+still waiting (at most once every ``Settings.audit_chain_every`` seconds, so a busy
+worker chains many in one go); ``flask audit chain`` and the hourly housekeeping chain
+whatever is left when nobody is using the portal. The triggers allow one change to an
+event: being given its number and hash, once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, event, inspect, select, update
+from flask import Flask, Response
+from sqlalchemy import Connection, Engine, Table, bindparam, event, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from portal.extensions import db
 from portal.models import AuditChainHead, AuditEvent
-from portal.models.base import insert_unless_exists
+from portal.models.base import insert_unless_exists, utcnow
 
 EVENTS = cast(Table, AuditEvent.__table__)
 HEAD = cast(Table, AuditChainHead.__table__)
@@ -45,9 +53,13 @@ CHAINED = (
     "address_hash",
     "detail",
 )
-# A session's events flushed in this transaction and not yet chained.
-_PENDING = "portal.audit_events_to_chain"
+# Set on a session whose request has recorded events.
+_WRITTEN = "portal.audit_events_written"
+# Events may wait this long to be chained before verify calls them a problem: hourly
+# housekeeping chains what the requests left.
+WAITING_GRACE = timedelta(hours=2)
 PROBLEMS_SHOWN = 20
+log = logging.getLogger(__name__)
 
 
 def link(previous: str, seq: int, fields: Mapping[Any, Any]) -> str:
@@ -70,38 +82,46 @@ def _canonical(name: str, value: Any) -> Any:
     return value
 
 
-def chain_unchained(connection: Connection) -> int:
-    """Number and hash every event that has none yet (the migration's chaining of the
-    trail that was there before the chain), after the head. Returns how many."""
+def chain_unchained(connection: Connection, limit: int | None = None) -> int:
+    """Number and hash the events that have none yet, oldest first, after the head (at
+    most ``limit``), and move the head. The head is locked before the events are read:
+    they are then the committed ones no other chainer has taken. Returns how many."""
+    seq, previous = _lock_head(connection)
     rows = connection.execute(
         select(*(EVENTS.c[name] for name in CHAINED))
         .where(EVENTS.c.seq.is_(None))
         .order_by(EVENTS.c.occurred_at, EVENTS.c.id)
+        .limit(limit)
     ).mappings()
-    return chain(connection, list(rows))
-
-
-def chain(connection: Connection, events: Sequence[Mapping[Any, Any]]) -> int:
-    """Number and hash these events (their fields, in this order) after the head, and
-    move the head, under its lock. Returns how many were chained."""
-    if not events:
-        return 0
-    seq, previous = _lock_head(connection)
     links = []
-    for fields in events:
+    for row in rows:
         seq += 1
-        previous = link(previous, seq, fields)
-        links.append({"event_id": fields["id"], "new_seq": seq, "new_hash": previous})
-    connection.execute(
-        update(EVENTS)
-        .where(EVENTS.c.id == bindparam("event_id"))
-        .values(seq=bindparam("new_seq"), chain_hash=bindparam("new_hash")),
-        links,
-    )
-    connection.execute(
-        update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, chain_hash=previous)
-    )
+        previous = link(previous, seq, row)
+        links.append({"event_id": row["id"], "new_seq": seq, "new_hash": previous})
+    if links:
+        connection.execute(
+            update(EVENTS)
+            .where(EVENTS.c.id == bindparam("event_id"))
+            .values(seq=bindparam("new_seq"), chain_hash=bindparam("new_hash")),
+            links,
+        )
+        connection.execute(
+            update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, chain_hash=previous)
+        )
     return len(links)
+
+
+def chain_waiting(engine: Engine, batch: int = 5000) -> int:
+    """Chain every committed event still waiting, a batch to a transaction. Several
+    workers may run it at once: each waits for the head's lock, then finds only what the
+    others left."""
+    total = 0
+    while True:
+        with engine.begin() as connection:
+            chained = chain_unchained(connection, limit=batch)
+        total += chained
+        if chained < batch:
+            return total
 
 
 def _lock_head(connection: Connection) -> tuple[int, str]:
@@ -123,32 +143,39 @@ def _lock_head(connection: Connection) -> tuple[int, str]:
     return int(row.seq), str(row.chain_hash)
 
 
-# The session's side: keep the events each flush wrote, chain them as it commits. They
-# are hashed from the objects as written, without reading them back.
+# The request's side: note that a flush wrote events; after the response, chain them.
 
 
 @event.listens_for(Session, "after_flush")
 def _note_new_events(session: Session, _context: Any) -> None:
-    written = [row for row in session.new if isinstance(row, AuditEvent)]
-    if written:
-        session.info.setdefault(_PENDING, []).extend(written)
+    if any(isinstance(row, AuditEvent) for row in session.new):
+        session.info[_WRITTEN] = True
 
 
-@event.listens_for(Session, "before_commit")
-def _chain_before_commit(session: Session) -> None:
-    session.flush()  # before_commit runs before the commit's own flush
-    written = session.info.pop(_PENDING, [])
-    # Still there: not undone by the rollback of a savepoint.
-    kept = [row for row in written if inspect(row).persistent]
-    if kept:
-        fields = [{name: getattr(row, name) for name in CHAINED} for row in kept]
-        fields.sort(key=lambda each: (each["occurred_at"], each["id"]))
-        chain(session.connection(), fields)
+def install(app: Flask, every: float) -> None:
+    """After a response whose request recorded events, once it has been sent (the WSGI
+    server's close), chain what waits: at most once every ``every`` seconds in a worker,
+    so a busy one chains many in one go. (The time kept is only a pace: any worker, or
+    cron, may chain at any time.)"""
+    last_chained = [float("-inf")]
+
+    @app.after_request
+    def _chain_after_response(response: Response) -> Response:
+        written = db.session.info.pop(_WRITTEN, False)
+        if written and time.monotonic() - last_chained[0] >= every:
+            last_chained[0] = time.monotonic()
+            response.call_on_close(lambda: _chain_quietly(app))
+        return response
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_new_events(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _chain_quietly(app: Flask) -> None:
+    """The response has gone: a failure here is logged (the next run chains what is
+    left), never shown to anyone."""
+    try:
+        with app.app_context():
+            chain_waiting(db.engine)
+    except SQLAlchemyError as error:
+        log.warning("Audit events left waiting to be chained: %s", type(error).__name__)
 
 
 # Checking the chain
@@ -158,6 +185,7 @@ def _forget_new_events(session: Session) -> None:
 class Verdict:
     checked: int
     problems: list[str]
+    waiting: int = 0  # recent events not chained yet: not a problem
 
     @property
     def intact(self) -> bool:
@@ -190,12 +218,23 @@ def verify(connection: Connection, batch: int = 5000) -> Verdict:
         )
     elif head is not None and head.seq == last and head.chain_hash != previous:
         problems.append(f"the last event (number {last}) does not match the chain's head")
+    waiting = func.count().filter(EVENTS.c.occurred_at >= utcnow() - WAITING_GRACE)
+    stale = func.count().filter(EVENTS.c.occurred_at < utcnow() - WAITING_GRACE)
     unchained = connection.execute(
-        select(EVENTS.c.id).where(EVENTS.c.seq.is_(None)).limit(1)
-    ).first()
-    if unchained is not None:
-        problems.append("there are events outside the chain (with no number): added by hand")
-    return Verdict(checked, problems)
+        select(waiting.label("waiting"), stale.label("stale")).where(EVENTS.c.seq.is_(None))
+    ).one()
+    if unchained.stale:
+        problems.append(
+            f"{unchained.stale} event(s) recorded more than {_hours(WAITING_GRACE)} ago are "
+            "outside the chain (with no number): added by hand, or nothing has chained them "
+            "(flask audit chain)"
+        )
+    return Verdict(checked, problems, waiting=int(unchained.waiting or 0))
+
+
+def _hours(span: timedelta) -> str:
+    hours = span // timedelta(hours=1)
+    return f"{hours} hour{'' if hours == 1 else 's'}"
 
 
 def _events_in_order(connection: Connection, batch: int) -> Iterator[dict[str, Any]]:

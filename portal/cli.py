@@ -136,7 +136,9 @@ def outbox_send(loop: bool, poll_seconds: float) -> None:
 def housekeeping() -> None:
     """Delete expired sessions and old sign-in failures; warn about, then delete, drafts
     untouched for 30 days (cron: hourly)."""
+    from portal import audit_chain
     from portal.auth.throttle import purge_expired
+    from portal.extensions import db
     from portal.referrals.service import expire_drafts
     from portal.sessions import purge_expired_sessions
 
@@ -148,6 +150,7 @@ def housekeeping() -> None:
     click.echo(f"Removed {sessions} expired session(s) and {attempts} old sign-in failure(s)")
     warned, deleted = expire_drafts()
     click.echo(f"Warned about {warned} draft(s) soon to be deleted; deleted {deleted} draft(s)")
+    click.echo(f"Chained {audit_chain.chain_waiting(db.engine)} audit event(s) left waiting")
 
 
 @click.command("reminders")
@@ -230,7 +233,7 @@ def import_tracker(file: Path, code: str, dry_run: bool) -> None:
     click.echo(f"Imported {imported} row(s); {checked.already} were already imported")
 
 
-audit_cli = AppGroup("audit", help="Check the audit trail.")
+audit_cli = AppGroup("audit", help="Chain and check the audit trail.")
 
 
 @audit_cli.command("verify")
@@ -245,7 +248,18 @@ def audit_verify() -> None:
         click.echo(f"Problem: {problem}", err=True)
     if not verdict.intact:
         raise SystemExit(1)
-    click.echo(f"The audit trail is intact: {verdict.checked} event(s) checked")
+    waiting = f"; {verdict.waiting} recent event(s) wait to be chained" if verdict.waiting else ""
+    click.echo(f"The audit trail is intact: {verdict.checked} event(s) checked{waiting}")
+
+
+@audit_cli.command("chain")
+def audit_chain_waiting() -> None:
+    """Number and hash the events waiting to join the chain (the requests that record
+    them do it after their response; the hourly housekeeping does it too)."""
+    from portal import audit_chain
+    from portal.extensions import db
+
+    click.echo(f"Chained {audit_chain.chain_waiting(db.engine)} audit event(s)")
 
 
 retention_cli = AppGroup("retention", help="Destroy cases past their retention date.")

@@ -108,6 +108,8 @@ class Settings:
     notify_base_url: str = NOTIFY_API
     proxy_fix_hops: int = 0
     database_connect_timeout: int = 3
+    # Seconds between a worker's chaining of the audit events waiting (portal.audit_chain).
+    audit_chain_every: float = 2.0
 
     @property
     def is_development(self) -> bool:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import DatabaseError
 
-from portal import audit
+from portal import audit, audit_chain
 from portal.extensions import db
 from portal.models import AuditEvent, AuditKind
 from portal.models.base import utcnow
@@ -72,14 +73,27 @@ def _verify(app: Flask) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _chain(app: Flask) -> str:
+    """As cron would: ``flask audit chain``."""
+    return app.test_cli_runner().invoke(args=["audit", "chain"]).output
+
+
 def _events(app: Flask, count: int) -> list[int]:
-    """``count`` events, one transaction each; their numbers in the chain."""
+    """``count`` events, one transaction each, then chained; their numbers."""
     with app.app_context():
-        events = []
+        ids = []
         for n in range(count):
-            events.append(audit.record(AuditKind.ROLE_CHANGED, n=n))
+            event = audit.record(AuditKind.ROLE_CHANGED, n=n)
             db.session.commit()
-        return [event.seq for event in events]  # type: ignore[misc]
+            ids.append(event.id)
+    assert _chain(app) == f"Chained {count} audit event(s)\n"
+    return [seq for seq in _numbers(app, ids) if seq is not None]
+
+
+def _numbers(app: Flask, ids: list[uuid.UUID]) -> list[int | None]:
+    with app.app_context():
+        numbers = dict(db.session.execute(select(AuditEvent.id, AuditEvent.seq)).all())
+    return [numbers[event_id] for event_id in ids]
 
 
 @contextlib.contextmanager
@@ -102,13 +116,20 @@ def _triggers_off(app: Flask) -> Iterator[Connection]:
 def test_events_are_numbered_in_a_chain_that_verifies(app: Flask) -> None:
     assert _events(app, 3) == [1, 2, 3]
     with app.app_context():
-        # Several in one transaction are chained too, in the order they were recorded.
-        first = audit.record(AuditKind.ROLE_CHANGED, n="a")
-        second = audit.record(AuditKind.ROLE_CHANGED, n="b")
+        # Committed, they wait to be chained: verify counts them, and is content.
+        events = [audit.record(AuditKind.ROLE_CHANGED, n=n) for n in ("a", "b")]
         db.session.commit()
-        assert (first.seq, second.seq) == (4, 5)
-        assert len(first.chain_hash or "") == 64
+        ids = [event.id for event in events]
+    assert _numbers(app, ids) == [None, None]
+    assert _verify(app) == (
+        0,
+        "The audit trail is intact: 3 event(s) checked; 2 recent event(s) wait to be chained\n",
+    )
+    # Chained in the order they were recorded.
+    assert _chain(app) == "Chained 2 audit event(s)\n"
+    assert _numbers(app, ids) == [4, 5]
     assert _verify(app) == (0, "The audit trail is intact: 5 event(s) checked\n")
+    assert _chain(app) == "Chained 0 audit event(s)\n"
 
 
 def test_a_rolled_back_event_leaves_no_gap(app: Flask) -> None:
@@ -157,26 +178,51 @@ def test_an_event_deleted_from_the_middle_or_the_end_is_found(app: Flask) -> Non
 
 
 def test_an_event_added_by_hand_is_found(app: Flask) -> None:
+    """Dated hours ago, it cannot be one waiting to be chained."""
     _events(app, 2)
     with app.app_context(), db.engine.begin() as connection:
         connection.execute(
             insert(AuditEvent).values(
-                id=uuid.uuid4(), occurred_at=utcnow(), kind=AuditKind.SIGNED_OUT, detail={}
+                id=uuid.uuid4(),
+                occurred_at=utcnow() - audit_chain.WAITING_GRACE - timedelta(minutes=1),
+                kind=AuditKind.SIGNED_OUT,
+                detail={},
             )
         )
     code, output = _verify(app)
     assert code == 1
-    assert "outside the chain" in output
+    assert "1 event(s) recorded more than 2 hours ago are outside the chain" in output
+
+
+def test_a_request_chains_what_waits_after_its_response(make_app: Callable[..., Flask]) -> None:
+    """Once the response has gone; then not again for ``audit_chain_every`` seconds, so a
+    busy worker chains a batch at a time."""
+    app = make_app(audit_chain_every=3600)
+    _one_event(app)  # recorded by a command: it waits
+    client = app.test_client()
+    wrong = {"email": "nobody@example.com", "password": "not the password"}
+    client.submit("/sign-in", wrong)  # records a failed sign-in
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).all() == [
+            1,
+            2,
+        ]
+    client.post_form("/sign-in", wrong)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(AuditEvent.seq.is_(None))) == 1
+    assert _chain(app) == "Chained 1 audit event(s)\n"
 
 
 def test_events_from_many_requests_at_once_make_one_unbroken_chain(app: Flask) -> None:
-    """Eight threads, each with its own connection, recording at the same time."""
+    """Eight threads, each with its own connection, recording and chaining at the same
+    time, as busy workers do."""
 
     def record_some() -> None:
         with app.app_context():
             for n in range(10):
                 audit.record(AuditKind.ROLE_CHANGED, n=n)
                 db.session.commit()
+                audit_chain.chain_waiting(db.engine)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         for future in [pool.submit(record_some) for _ in range(8)]:
