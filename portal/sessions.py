@@ -95,13 +95,15 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession()
         table = SESSIONS
         try:
-            with db.engine.connect() as connection:
-                row = connection.execute(
-                    select(table.c.data, table.c.created_at, table.c.last_seen_at).where(
-                        table.c.token_hash == hash_token(token)
-                    )
-                ).first()
+            # On the request's own connection: the page's queries follow on it, rather
+            # than each request taking (and checking) two connections from the pool.
+            row = db.session.execute(
+                select(table.c.data, table.c.created_at, table.c.last_seen_at).where(
+                    table.c.token_hash == hash_token(token)
+                )
+            ).first()
         except OperationalError:
+            db.session.rollback()
             log.error("Session store unreachable")
             return ServerSession(unavailable=True)
         if row is None:
