@@ -218,8 +218,9 @@ def verify(connection: Connection, batch: int = 5000) -> Verdict:
         )
     elif head is not None and head.seq == last and head.chain_hash != previous:
         problems.append(f"the last event (number {last}) does not match the chain's head")
-    waiting = func.count().filter(EVENTS.c.occurred_at >= utcnow() - WAITING_GRACE)
-    stale = func.count().filter(EVENTS.c.occurred_at < utcnow() - WAITING_GRACE)
+    cutoff = utcnow() - WAITING_GRACE  # one moment, so no event is counted twice
+    waiting = func.count().filter(EVENTS.c.occurred_at >= cutoff)
+    stale = func.count().filter(EVENTS.c.occurred_at < cutoff)
     unchained = connection.execute(
         select(waiting.label("waiting"), stale.label("stale")).where(EVENTS.c.seq.is_(None))
     ).one()
