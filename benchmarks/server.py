@@ -21,8 +21,7 @@ import pyotp
 import requests
 from sqlalchemy import create_engine, func, select, text
 
-from portal.casework.queue import OPEN
-from portal.models import Authority, Case
+from portal.models import OPEN_STATUSES, Authority, Case
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -214,7 +213,7 @@ def open_cases(database_url: str) -> dict[str, list[str]]:
     engine = create_engine(database_url)
     with engine.connect() as connection:
         rows = connection.execute(
-            select(Case.authority_id, Case.id).where(Case.status.in_(OPEN))
+            select(Case.authority_id, Case.id).where(Case.status.in_(OPEN_STATUSES))
         ).all()
         names = connection.execute(select(Authority.id, Authority.code)).all()
     engine.dispose()

@@ -30,7 +30,6 @@ from portal.vocabulary import HarmCategory, SourceType, SubjectSector
 from portal.workdays import end_of_uk_day, uk_date, working_days_between
 
 PAGE_SIZE = 25
-OPEN = OPEN_STATUSES
 
 
 SORTS = ("due", "received", "reference")  # the first is the default
@@ -145,7 +144,9 @@ def _filtered(authority: Authority, filters: Filters, now: datetime) -> Select[A
         Case.next_due_at.label("next_due"),
         Case.next_due_kind.label("next_kind"),
     ]
-    query = access.cases_of(authority).with_only_columns(*columns).where(Case.status.in_(OPEN))
+    query = (
+        access.cases_of(authority).with_only_columns(*columns).where(Case.status.in_(OPEN_STATUSES))
+    )
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
         conditions.append(Case.status == filters.status)
@@ -281,7 +282,7 @@ def filter_choices(
         .distinct()
         .where(
             Case.authority_id == authority.id,
-            Case.status.in_(OPEN),
+            Case.status.in_(OPEN_STATUSES),
             Case.assigned_to_id.is_not(None),
         )
     )
@@ -291,7 +292,7 @@ def filter_choices(
         Choice(
             "status",
             "Status",
-            [(status.value, status.label) for status in OPEN],
+            [(status.value, status.label) for status in OPEN_STATUSES],
             filters.status.value if filters.status else "",
         ),
         Choice(
