@@ -482,13 +482,8 @@ def record_list_view(
     db.session.commit()
 
 
-def record_view(user: User, case: Case, page: str, address_hash: str | None) -> None:
-    """Every view of a case is audited."""
-    note_view(user, case, page, address_hash)
-    db.session.commit()
-
-
 def note_view(user: User, case: Case, page: str, address_hash: str | None) -> None:
-    """The view's audit event, for the caller to commit once the page is drawn (a
-    commit before would expire every row the page is about to show)."""
+    """Every view of a case is audited: the event, for the caller to commit once the page
+    is drawn (``pages.drawn_then_committed``: a commit before would expire every row the
+    page is about to show)."""
     _audit(AuditKind.CASE_VIEWED, user, case, address_hash, page=page)

@@ -25,6 +25,7 @@ from portal.access import Permission, requires, signed_in
 from portal.auth.views import address_hash
 from portal.extensions import db
 from portal.models import Authority, Case, CaseStatus, Organisation, User, utcnow
+from portal.pages import drawn_then_committed
 from portal.places import Place, place_name
 from portal.referrals import bp, forms, service, uploads
 from portal.referrals.sections import (
@@ -200,15 +201,15 @@ def start(user: User, **scope: Any) -> ResponseReturnValue:
 @any_case_page
 def case_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseReturnValue:
     if case.status == CaseStatus.DRAFT:
-        service.record_view(user, case, "task_list", address_hash())
-        return render_template(
+        service.note_view(user, case, "task_list", address_hash())
+        return drawn_then_committed(
             "referrals/task_list.html",
             sections=[(s, service.section_status(case, s)) for s in flow.sections],
             finished=all(service.is_complete(case, s) for s in flow.sections),
             **_context(flow, place, case),
         )
-    service.record_view(user, case, "summary", address_hash())
-    return render_template(
+    service.note_view(user, case, "summary", address_hash())
+    return drawn_then_committed(
         "referrals/view.html",
         summary=_summary(flow, case),
         status=partner_status(case),
@@ -247,8 +248,8 @@ def section_page(user: User, flow: Flow, place: Place, case: Case, key: str) -> 
             form = section.form(formdata=MultiDict(_pairs(kept)), **extra)  # type: ignore[misc]
         else:
             form = section.form(data=section.load(case, user), **extra)  # type: ignore[misc]
-        service.record_view(user, case, key, address_hash())
-    return render_template(
+        service.note_view(user, case, key, address_hash())
+    return drawn_then_committed(
         "referrals/section.html", form=form, section=section, **_context(flow, place, case)
     )
 
@@ -294,8 +295,8 @@ def children_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseR
                 return redirect(flow.url(place, "case", case_id=case.id))
             return redirect(flow.url(place, "children", case_id=case.id))
     elif request.method == "GET":
-        service.record_view(user, case, "children", address_hash())
-    return render_template(
+        service.note_view(user, case, "children", address_hash())
+    return drawn_then_committed(
         "referrals/children.html",
         form=form,
         rows_for_child=rows_for_child,
@@ -324,8 +325,8 @@ def child_page(
             form = forms.ChildForm(formdata=MultiDict(_pairs(kept)))
         else:
             form = forms.ChildForm(data=service.child_data(child) if child else {})
-        service.record_view(user, case, "child", address_hash())
-    return render_template(
+        service.note_view(user, case, "child", address_hash())
+    return drawn_then_committed(
         "referrals/child.html", form=form, child=child, **_context(flow, place, case)
     )
 
@@ -399,8 +400,8 @@ def files_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseRetu
     else:
         if request.args.get("error") == "too-large":  # refused before it reached us
             form.file.errors = [uploads.TOO_LARGE]
-        service.record_view(user, case, "files", address_hash())
-    return render_template("referrals/files.html", form=form, **_context(flow, place, case))
+        service.note_view(user, case, "files", address_hash())
+    return drawn_then_committed("referrals/files.html", form=form, **_context(flow, place, case))
 
 
 @any_case_page
@@ -453,8 +454,8 @@ def check_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseRetu
         service.submit(user, case, flow.sections, address_hash())
         return redirect(flow.url(place, "sent", case_id=case.id))
     if request.method == "GET":
-        service.record_view(user, case, "check", address_hash())
-    return render_template(
+        service.note_view(user, case, "check", address_hash())
+    return drawn_then_committed(
         "referrals/check.html",
         form=form,
         problems=found_problems,
@@ -467,8 +468,8 @@ def check_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseRetu
 def sent_page(user: User, flow: Flow, place: Place, case: Case) -> ResponseReturnValue:
     if case.status == CaseStatus.DRAFT:
         return redirect(flow.url(place, "case", case_id=case.id))
-    service.record_view(user, case, "sent", address_hash())
-    return render_template(
+    service.note_view(user, case, "sent", address_hash())
+    return drawn_then_committed(
         "referrals/sent.html", respond_by=service.response_due(case), **_context(flow, place, case)
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, AuditKind, Case, CaseStatus, OutboxMessage, utcnow
+from portal.referrals.sections import PARTNER_SECTIONS
 from portal.workdays import add_working_days, uk_date
 from tests.client import PortalClient
 from tests.factories import make_authority
@@ -98,7 +99,10 @@ def test_a_partner_refers_from_sign_in_to_confirmation(
         assert case.received_at == case.submitted_at
     assert len(_events(app, case_url, AuditKind.CASE_SUBMITTED)) == 1
     viewed = _events(app, case_url, AuditKind.CASE_VIEWED)
-    assert {event.detail["page"] for event in viewed} >= {"task_list", "check", "summary", "sent"}
+    # Every page drawn is audited, its event committed with the page.
+    sections = {section.key for section in PARTNER_SECTIONS}
+    pages = {"task_list", "children", "child", "files", "check", "summary", "sent"}
+    assert {event.detail["page"] for event in viewed} == sections | pages
     assert all(event.actor_id == place.dsl.id for event in viewed)
 
 
