@@ -65,7 +65,7 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
     now = utcnow()
     rows = queue.page(authority, filters, number, now)
     counts = queue.counts(authority, now)
-    total = queue.matching(authority, filters, now) if filters.narrowing else counts["open"]
+    total = queue.matching(authority, filters, now) if filters.narrowing else counts.open
     audit.record(
         AuditKind.CASES_LISTED,
         actor_id=user.id,
@@ -76,7 +76,7 @@ def queue_page(user: User, authority: Authority) -> ResponseReturnValue:
     )
     names, workers = access.staff_names(authority, WORK)
     pages = max(1, -(-total // queue.PAGE_SIZE))
-    choices = queue.filter_choices(authority, filters, workers, names)
+    choices = queue.filter_choices(filters, workers, names, counts.officers)
     chosen = [(choice.name, choice.label, choice.text) for choice in choices if choice.text]
     if filters.overdue:
         chosen.append(("overdue", "Overdue", "only overdue cases"))

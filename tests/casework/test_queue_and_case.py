@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from portal.casework import queue
 from portal.extensions import db
-from portal.models import Case, CaseStatus, Deadline, DeadlineKind, Role
+from portal.models import Authority, Case, CaseStatus, Deadline, DeadlineKind, Membership, Role
 from portal.models.base import utcnow
 from portal.workdays import Timescale, Unit
 from tests.client import PortalClient
@@ -85,6 +86,39 @@ def test_the_queue_lists_open_cases_what_is_due_first(
     assert ">SP<" in overdue
     assert ">LP<" not in overdue
     assert journey.case_id_of(later).hex[:8] not in overdue
+
+
+def test_the_queue_counts_and_lists_officers_with_open_cases_even_after_they_leave(
+    app: Flask, place: Place, dsl: PortalClient, lado: PortalClient
+) -> None:
+    mine, leavers, _nobodys = (_sent(app, place, dsl) for _ in range(3))
+    leaver = make_account(app, Role.LADO, authority_id=place.authority_id, full_name="Lee Leaver")
+    _due(app, utcnow() - timedelta(days=1), journey.case_id_of(mine))
+    with app.app_context():
+        db.session.get_one(Case, journey.case_id_of(mine)).assigned_to_id = place.lado.id
+        db.session.get_one(Case, journey.case_id_of(leavers)).assigned_to_id = leaver.id
+        membership = db.session.scalars(
+            select(Membership).where(Membership.user_id == leaver.id)
+        ).one()
+        membership.deactivated_at = utcnow()
+        db.session.commit()
+        authority = db.session.get_one(Authority, place.authority_id)
+        figures = queue.counts(authority)
+    assert (figures.open, figures.overdue, figures.unassigned) == (3, 1, 1)
+    assert figures.officers == {place.lado.id, leaver.id}
+    page = html.unescape(
+        lado.get(f"/authorities/{place.authority_id}/queue").get_data(as_text=True)
+    )
+    select_starts = page.index('name="officer"')
+    officers = page[select_starts : page.index("</select>", select_starts)]
+    assert f'value="{leaver.id}">Lee Leaver<' in officers  # their cases need passing on
+    assert f'value="{place.lado.id}"' in officers
+    # Once their cases are passed on, they are no longer offered.
+    with app.app_context():
+        db.session.get_one(Case, journey.case_id_of(leavers)).assigned_to_id = place.lado.id
+        db.session.commit()
+    page = lado.get(f"/authorities/{place.authority_id}/queue").get_data(as_text=True)
+    assert "Lee Leaver" not in page
 
 
 def test_the_queue_filters_ignore_nonsense(
