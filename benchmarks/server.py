@@ -69,12 +69,26 @@ def flask(env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
+# gunicorn's access log, when asked for: each request's label (sent by Browser) and its
+# time in the server, in microseconds.
+SERVER_TIMES_FORMAT = "%({x-bench-label}i)s\t%(D)s"
+
+
 @contextmanager
 def gunicorn(
-    env: dict[str, str], app: str = "wsgi:app", ready_path: str = "/healthz"
+    env: dict[str, str],
+    app: str = "wsgi:app",
+    ready_path: str = "/healthz",
+    server_times: Path | None = None,
 ) -> Iterator[str]:
-    """``app`` served by gunicorn with WORKERS sync workers; its base URL."""
+    """``app`` served by gunicorn with WORKERS sync workers; its base URL. With
+    ``server_times``, each request's label and time in the server are written there."""
     port = free_port()
+    logging = (
+        ["--access-logfile", str(server_times), "--access-logformat", SERVER_TIMES_FORMAT]
+        if server_times
+        else []
+    )
     process = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -84,6 +98,7 @@ def gunicorn(
             str(WORKERS),
             "--timeout",
             "120",
+            *logging,
             app,
         ],
         cwd=ROOT,
@@ -141,7 +156,12 @@ class Browser:
     def _timed(self, label: str, method: str, path: str, **kwargs: Any) -> requests.Response:
         began, start = time.monotonic(), time.perf_counter()
         response = self.http.request(
-            method, self.base + path, allow_redirects=False, timeout=120, **kwargs
+            method,
+            self.base + path,
+            allow_redirects=False,
+            timeout=120,
+            headers={"X-Bench-Label": label},  # for the server's own timing of it
+            **kwargs,
         )
         self.record(label, began, time.perf_counter() - start)
         found = (
