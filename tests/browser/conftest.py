@@ -118,9 +118,10 @@ def sign_in(browser: webdriver.Chrome, base: str, email: str, password: str, sec
 
 
 class Checked:
-    """Each page looked at: a screenshot; drawn 320 pixels wide, where it must not scroll
-    sideways; and (with JavaScript, which axe needs) axe-core's WCAG 2.2 A/AA
-    violations. ``problems`` lists what was found."""
+    """Each page looked at: a screenshot; drawn 320 pixels wide, and in a 1280-pixel
+    window with a scroll bar, where it must not scroll sideways; and (with JavaScript,
+    which axe needs) axe-core's WCAG 2.2 A/AA violations. ``problems`` lists what was
+    found."""
 
     def __init__(self, browser: webdriver.Chrome, prefix: str) -> None:
         self.browser = browser
@@ -139,6 +140,9 @@ class Checked:
         screenshot(self.browser, shown)
         width, sticking_out = at_320(self.browser, f"{shown}-320")
         if width > 320:
+            self.too_wide.append((self.browser.current_url, width, sticking_out))
+        width, sticking_out = beside_a_scroll_bar(self.browser, f"{shown}-1280")
+        if sticking_out:
             self.too_wide.append((self.browser.current_url, width, sticking_out))
         if not getattr(self.browser, "javascript", True):
             return
@@ -168,16 +172,39 @@ def at_320(browser: webdriver.Chrome, name: str) -> tuple[int, list[str]]:
         if width <= 320:
             return width, []
         screenshot(browser, name)
-        sticking_out = browser.execute_script(
+        return width, _sticking_out(browser)
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def beside_a_scroll_bar(browser: webdriver.Chrome, name: str) -> tuple[int, list[str]]:
+    """How wide the page is drawn in a 1280-pixel window short enough to need a
+    vertical scroll bar, and what sticks out past the bar's edge (nothing, or a
+    screenshot ``name`` shows it): a page as wide as the window, not the space beside
+    its scroll bar, scrolls sideways on every desktop."""
+    browser.set_window_size(1280, 400)
+    try:
+        width = int(browser.execute_script("return document.documentElement.scrollWidth"))
+        if width <= int(browser.execute_script("return document.documentElement.clientWidth")):
+            return width, []
+        screenshot(browser, name)
+        return width, _sticking_out(browser) or ["(the page itself)"]
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def _sticking_out(browser: webdriver.Chrome) -> list[str]:
+    """The innermost elements that stick out past the window's edge, outside the boxes
+    that scroll on purpose: what to fix."""
+    return list(
+        browser.execute_script(
             "const edge = document.documentElement.clientWidth + 1;"
             "return Array.from(document.body.querySelectorAll('*'))"
             ".filter(e => e.getBoundingClientRect().right > edge"
             " && !e.closest('.portal-table-scroll'))"
             ".slice(-3).map(e => e.outerHTML.slice(0, 160));"
         )
-        return width, list(sticking_out)
-    finally:
-        browser.set_window_size(1280, 1000)
+    )
 
 
 def fill(browser: webdriver.Chrome, answers: dict[str, Any]) -> None:
