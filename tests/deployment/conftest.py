@@ -45,8 +45,13 @@ class Deployment:
         return int(children[0])
 
     def flask(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run(str(BIN / "flask"), "--app", "wsgi", *args)
+
+    def run(self, *command: str) -> subprocess.CompletedProcess[str]:
+        """``command`` run with the deployment's settings, as cron or a shell on the
+        server would; its output."""
         return subprocess.run(
-            [str(BIN / "flask"), "--app", "wsgi", *args],
+            command,
             cwd=ROOT,
             env=self.env,
             capture_output=True,

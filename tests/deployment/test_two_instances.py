@@ -5,11 +5,9 @@ throttle, the outbox and submitting once hold across both."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from portal import ROOT
 from portal.demo import DEMO_PASSWORD
 from tests.deployment.conftest import (
     ATTEMPTS_PER_ACCOUNT,
@@ -91,13 +89,5 @@ def test_a_referral_written_across_both_is_sent_once_and_told_once(
 def test_the_entry_point_freezes_what_start_up_made(deployment: Deployment) -> None:
     """So that Python's full garbage collection, in a worker, walks only what requests
     made (it took about 100 ms with the start-up objects in it)."""
-    result = subprocess.run(
-        [sys.executable, "-c", "import gc, wsgi; print(gc.get_freeze_count())"],
-        cwd=ROOT,
-        env=deployment.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = deployment.run(sys.executable, "-c", "import gc, wsgi; print(gc.get_freeze_count())")
     assert int(result.stdout.split()[-1]) > 50_000
