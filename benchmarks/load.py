@@ -357,14 +357,14 @@ def morning(
         start, logged_before = time.monotonic(), server_log.stat().st_size
         time.sleep(DURATION)
         end, logged_after = time.monotonic(), server_log.stat().st_size
-    timings = tally.between(start, end)
+    timings = _working(tally.between(start, end))
     in_server = _working(_server_times(server_log, logged_before, logged_after))
     which = f" (run {run} of {MORNINGS})" if MORNINGS > 1 else ""
     out.write(
         f"1. The morning{which}: {staff} LADO staff and {len(people) - staff} partners for "
         f"{DURATION:.0f} s (think time: staff 3-8 s a page, partners 2-6 s a page)\n"
     )
-    _table(_working(timings), end - start, out)
+    _table(timings, end - start, out)
     out.write(
         "  The same requests as the server timed them (gunicorn's access log: without the "
         "network\n  and the load generator's own delays, such as its threads' wait for "
@@ -376,7 +376,7 @@ def morning(
     for error in errors[:10]:
         out.write(f"    {error}\n")
     out.write(f"  referrals sent: {len(tally.sent)}\n")
-    return tally, _working(timings), in_server
+    return tally, timings, in_server
 
 
 def median_p95s(runs: list[dict[str, list[float]]], seen_by: str, out: io.StringIO) -> None:
