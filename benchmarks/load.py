@@ -410,6 +410,18 @@ def _server_times(log: Path, start: int, end: int) -> dict[str, list[float]]:
     return timings
 
 
+def machine_speed() -> str:
+    """Milliseconds for a fixed piece of Python work, five times, with nothing else running:
+    this shared machine's speed changes from one minute to the next (the same work took
+    150 to 340 ms when it was idle, stop 21), and a slow minute slows every page."""
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        sum(number * number for number in range(3_000_000))
+        times.append((time.perf_counter() - start) * 1000)
+    return f"{median(times):.0f} ms (from {min(times):.0f} to {max(times):.0f})"
+
+
 def morning(
     base: str,
     people: list[Person],
@@ -422,6 +434,7 @@ def morning(
     the server did."""
     tally = Tally()
     staff = sum(p.staff for p in people)
+    speed = machine_speed()
     with crowd(base, people, cases, tally):
         start, logged_before = time.monotonic(), server_log.stat().st_size
         time.sleep(DURATION)
@@ -432,6 +445,7 @@ def morning(
     out.write(
         f"1. The morning{which}: {staff} LADO staff and {len(people) - staff} partners for "
         f"{DURATION:.0f} s (think time: staff 3-8 s a page, partners 2-6 s a page)\n"
+        f"  the machine just before: a fixed piece of Python work took {speed}\n"
     )
     _table(timings, end - start, out)
     out.write(
