@@ -31,7 +31,8 @@ Figures (p50, p95, p99 per page, requests per second, errors, capacity) are prin
 written to BENCH_OUTPUT (default benchmarks/results/load.txt). The load generator runs
 on the same 2 cores as the server and the database, so the figures include its share. Its
 people are threads in processes of ten, as a person at a browser does not wait for a
-hundred others to read their pages.
+hundred others to read their pages. Before each morning, a fixed piece of Python work is
+timed: this shared machine's speed changes from minute to minute, and the figures with it.
 
 Goals (issue 11): p95 < 50 ms on the queue and < 150 ms on a submit, 0 errors, 0 lost
 or duplicated submissions. Printed, never asserted.
@@ -327,10 +328,11 @@ def crowd(
     """People at work until the block ends; the callable adds more (they sign in before
     it returns).
 
-    Every PEOPLE_IN_A_PROCESS people share a process. With all of them as threads of one
-    process, a response that had come back waited for Python's lock while other people's
-    threads read theirs: about 6 ms more than the server's own time at p95 (stop 20), a
-    wait no one at their own browser has."""
+    Every PEOPLE_IN_A_PROCESS people share a process: people at their own browsers do not
+    take turns at one Python lock, and with all of them in one process they did. That
+    turn-taking also spaced their requests out. In processes, the generator's times are
+    still about 9 ms above the server's at p95 (stop 21): the gap is the wait for a core
+    to read the response on, not the lock."""
     spawn = multiprocessing.get_context("spawn")  # no fork of a process with threads
     records: Queue[tuple[Any, ...] | None] = spawn.Queue()
     stop = spawn.Event()
