@@ -138,12 +138,15 @@ class Checked:
         self.pages += 1
         shown = f"{self.prefix}-{self.pages:02d}-{name}"
         screenshot(self.browser, shown)
-        width, sticking_out = at_320(self.browser, f"{shown}-320")
-        if width > 320:
-            self.too_wide.append((self.browser.current_url, width, sticking_out))
-        width, sticking_out = beside_a_scroll_bar(self.browser, f"{shown}-1280")
-        if sticking_out:
-            self.too_wide.append((self.browser.current_url, width, sticking_out))
+        # 320 wide is 400% zoom of a 1280-pixel screen, where the page may use the whole
+        # window. 1280 by 400 needs a vertical scroll bar, and a page wider than the
+        # space beside it scrolls sideways on every desktop.
+        for (window_width, window_height), room in (((320, 900), 320), ((1280, 400), None)):
+            too_wide = scrolls_sideways(
+                self.browser, window_width, window_height, room, f"{shown}-{window_width}"
+            )
+            if too_wide:
+                self.too_wide.append((self.browser.current_url, *too_wide))
         if not getattr(self.browser, "javascript", True):
             return
         self.browser.execute_script(_axe_source())
@@ -161,34 +164,22 @@ def _axe_source() -> str:
     return AXE.read_text()
 
 
-def at_320(browser: webdriver.Chrome, name: str) -> tuple[int, list[str]]:
-    """How wide the page is drawn in a window 320 pixels wide (400% zoom of a
-    1280-pixel screen). More than 320 means it scrolls sideways: then a screenshot
-    ``name`` shows it, and the innermost elements that stick out (outside the boxes
-    that scroll on purpose) say what to fix."""
-    browser.set_window_size(320, 900)
+def scrolls_sideways(
+    browser: webdriver.Chrome, width: int, height: int, room: int | None, name: str
+) -> tuple[int, list[str]] | None:
+    """Nothing if the page, drawn in a ``width`` by ``height`` window, fits in ``room``
+    pixels (None: the space beside the scroll bar). Otherwise how wide it is drawn and
+    the innermost elements that stick out, outside the boxes that scroll on purpose,
+    which say what to fix; a screenshot ``name`` shows it."""
+    browser.set_window_size(width, height)
     try:
-        width = int(browser.execute_script("return document.documentElement.scrollWidth"))
-        if width <= 320:
-            return width, []
+        drawn = int(browser.execute_script("return document.documentElement.scrollWidth"))
+        if room is None:
+            room = int(browser.execute_script("return document.documentElement.clientWidth"))
+        if drawn <= room:
+            return None
         screenshot(browser, name)
-        return width, _sticking_out(browser)
-    finally:
-        browser.set_window_size(1280, 1000)
-
-
-def beside_a_scroll_bar(browser: webdriver.Chrome, name: str) -> tuple[int, list[str]]:
-    """How wide the page is drawn in a 1280-pixel window short enough to need a
-    vertical scroll bar, and what sticks out past the bar's edge (nothing, or a
-    screenshot ``name`` shows it): a page as wide as the window, not the space beside
-    its scroll bar, scrolls sideways on every desktop."""
-    browser.set_window_size(1280, 400)
-    try:
-        width = int(browser.execute_script("return document.documentElement.scrollWidth"))
-        if width <= int(browser.execute_script("return document.documentElement.clientWidth")):
-            return width, []
-        screenshot(browser, name)
-        return width, _sticking_out(browser) or ["(the page itself)"]
+        return drawn, _sticking_out(browser) or ["(the page itself)"]
     finally:
         browser.set_window_size(1280, 1000)
 
